@@ -1,0 +1,1 @@
+"""The Telegram layer: translates between Telegram updates and the answering core."""

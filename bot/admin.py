@@ -1,0 +1,234 @@
+"""Admin document management: upload, /docs, /remove, /reindex, /stats. Every action audited."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from html import escape
+from pathlib import PurePath
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.ext import ContextTypes
+
+from retrieval.errors import RetrievalError
+from retrieval.index import IngestResult
+from retrieval.loading import SUPPORTED_SUFFIXES, DocumentError
+
+from .context import BotContext, bot_context
+from .render import render_documents
+from .replies import ProgressMessage, send_html
+
+log = logging.getLogger(__name__)
+
+DOCS_PER_PAGE = 8
+NOT_ADMIN = "Sorry, only the bot's administrators can do that. You can still ask me questions."
+TELEGRAM_DOWNLOAD_LIMIT_MB = 20
+
+
+def admin_only(handler):
+    """Refuse politely, change nothing, and audit the attempt."""
+
+    @functools.wraps(handler)
+    async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        app = bot_context(context)
+        user = update.effective_user
+        if not app.is_admin(user.id if user else None):
+            app.state.audit(user.id if user else None, user.username if user else None,
+                            handler.__name__, "", "refused: not an admin")
+            if update.callback_query:
+                await update.callback_query.answer(NOT_ADMIN, show_alert=True)
+            else:
+                await update.effective_message.reply_text(NOT_ADMIN)
+            return
+        await handler(update, context)
+
+    return wrapper
+
+
+def _audit(app: BotContext, update: Update, action: str, target: str, result: str) -> None:
+    user = update.effective_user
+    app.state.audit(user.id if user else None, user.username if user else None, action, target, result)
+
+
+@admin_only
+async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A file sent by an admin in a private chat: download, index off the event loop, report."""
+    app = bot_context(context)
+    message = update.effective_message
+    document = message.document
+    name = PurePath((document.file_name or "upload").replace("\\", "/")).name or "upload"
+    suffix = PurePath(name).suffix.lower()
+    limit_mb = min(app.settings.max_upload_mb, TELEGRAM_DOWNLOAD_LIMIT_MB)
+    if suffix not in SUPPORTED_SUFFIXES:
+        await message.reply_text(f"I can't index {name}: I read {', '.join(SUPPORTED_SUFFIXES)} files.")
+        _audit(app, update, "upload", name, "refused: unsupported type")
+        return
+    if document.file_size and document.file_size > limit_mb * 1024 * 1024:
+        await message.reply_text(
+            f"{name} is {document.file_size / 1048576:.1f} MB; the limit is {limit_mb:g} MB. "
+            "Split it or send the text of the part you need."
+        )
+        _audit(app, update, "upload", name, "refused: too large")
+        return
+    status = ProgressMessage(await message.reply_text(f"Downloading {name}…"))
+    telegram_file = await document.get_file()
+    data = bytes(await telegram_file.download_as_bytearray())
+    if len(data) > limit_mb * 1024 * 1024:  # the declared size can be missing or wrong
+        await status.update(f"{escape(name)} is larger than {limit_mb:g} MB; not indexed.", force=True)
+        _audit(app, update, "upload", name, "refused: too large")
+        return
+    await status.update(f"Indexing {escape(name)}…", force=True)
+    loop = asyncio.get_running_loop()
+
+    def progress(done: int, total: int) -> None:
+        text = f"Indexing {escape(name)}… {100 * done // max(total, 1)}% ({done}/{total} sentences)"
+        asyncio.run_coroutine_threadsafe(status.update(text), loop)
+
+    async with app.indexing:
+        try:
+            result = await asyncio.to_thread(
+                app.services.index.ingest_bytes, data, name, origin="upload", progress=progress
+            )
+        except (DocumentError, RetrievalError) as e:
+            await status.update(f"Not indexed: {escape(str(e))}", force=True)
+            _audit(app, update, "upload", name, f"failed: {e}")
+            return
+    await status.update(render_ingest(result), force=True)
+    _audit(app, update, "upload", name, f"{result.status} {result.record.doc_id}")
+
+
+def render_ingest(result: IngestResult) -> str:
+    r = result.record
+    verdict = {
+        "new": "Added", "replaced": "Replaced the earlier version of", "unchanged": "Already indexed, unchanged:",
+        "duplicate": "Already indexed (same content) as", "skipped-removed": "Previously removed:",
+    }.get(result.status, result.status)
+    sections = ", ".join(r.sections[:8]) + ("…" if len(r.sections) > 8 else "")
+    lines = [
+        f"<b>{escape(verdict)}</b> <i>{escape(r.title)}</i>",
+        f"id <code>{escape(r.doc_id)}</code> · {escape(r.date or 'undated')} · {r.chunks} chunks",
+    ]
+    if r.publisher:
+        lines.append(escape(r.publisher))
+    if sections:
+        lines.append(f"Sections: {escape(sections)}")
+    if result.status == "duplicate":
+        lines.append(f"(stored as {escape(r.source)})")
+    return "\n".join(lines)
+
+
+@admin_only
+async def list_documents(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/docs: documents with paging buttons."""
+    app = bot_context(context)
+    records = await asyncio.to_thread(app.services.index.documents)
+    await send_html(context.bot, update.effective_chat.id, render_documents(records, 0, DOCS_PER_PAGE),
+                    markup=_pager(0, len(records)))
+
+
+@admin_only
+async def documents_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    try:
+        page = int(query.data.split(":")[1])
+    except (IndexError, ValueError):
+        await query.answer("Unknown page.")
+        return
+    records = await asyncio.to_thread(bot_context(context).services.index.documents)
+    await query.answer()
+    await query.edit_message_text(render_documents(records, page, DOCS_PER_PAGE), parse_mode=ParseMode.HTML,
+                                  reply_markup=_pager(page, len(records)))
+
+
+def _pager(page: int, total: int) -> InlineKeyboardMarkup | None:
+    pages = max(1, -(-total // DOCS_PER_PAGE))
+    buttons = []
+    if page > 0:
+        buttons.append(InlineKeyboardButton("◀ Previous", callback_data=f"docs:{page - 1}"))
+    if page < pages - 1:
+        buttons.append(InlineKeyboardButton("Next ▶", callback_data=f"docs:{page + 1}"))
+    return InlineKeyboardMarkup([buttons]) if buttons else None
+
+
+@admin_only
+async def remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/remove ID: asks for confirmation with a button."""
+    app = bot_context(context)
+    args = context.args or []
+    if len(args) != 1:
+        await update.effective_message.reply_text("Usage: /remove DOC_ID — see /docs for the ids.")
+        return
+    try:
+        record = await asyncio.to_thread(app.services.index.find, args[0])
+    except RetrievalError as e:
+        await update.effective_message.reply_text(str(e).replace("`docs`", "/docs"))
+        return
+    markup = InlineKeyboardMarkup([[
+        InlineKeyboardButton("Remove", callback_data=f"rm:{record.doc_id}"),
+        InlineKeyboardButton("Cancel", callback_data="rm:-"),
+    ]])
+    await send_html(context.bot, update.effective_chat.id,
+                    f"Remove <i>{escape(record.title)}</i> (<code>{record.doc_id}</code>)? "
+                    "It will never be cited again.", markup=markup)
+
+
+@admin_only
+async def remove_confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    app = bot_context(context)
+    query = update.callback_query
+    doc_id = (query.data or "").partition(":")[2]
+    await query.answer()
+    if doc_id in ("", "-"):
+        await query.edit_message_text("Nothing removed.")
+        return
+    try:
+        async with app.indexing:
+            record = await asyncio.to_thread(app.services.index.remove, doc_id)
+    except RetrievalError as e:
+        await query.edit_message_text(f"Nothing removed: {e}".replace("`docs`", "/docs"))
+        _audit(app, update, "remove", doc_id, f"failed: {e}")
+        return
+    await query.edit_message_text(f"Removed {record.title} ({record.doc_id}).")
+    _audit(app, update, "remove", doc_id, "removed")
+
+
+@admin_only
+async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/reindex: rebuild every document from its stored file; answering continues meanwhile."""
+    app = bot_context(context)
+    status = ProgressMessage(await update.effective_message.reply_text("Reindexing…"))
+    loop = asyncio.get_running_loop()
+
+    def progress(record, i: int, n: int) -> None:
+        asyncio.run_coroutine_threadsafe(status.update(f"Reindexing {i + 1}/{n}: {escape(record.title)}"), loop)
+
+    async with app.indexing:
+        try:
+            results = await asyncio.to_thread(app.services.index.reindex, progress)
+        except (RetrievalError, DocumentError, OSError) as e:
+            await status.update(f"Reindex stopped: {escape(str(e))}. Documents not yet rebuilt keep their old index.",
+                                 force=True)
+            _audit(app, update, "reindex", "all", f"failed: {e}")
+            return
+    chunks = sum(r.record.chunks for r in results)
+    await status.update(f"Reindexed {len(results)} documents ({chunks} chunks).", force=True)
+    _audit(app, update, "reindex", "all", f"{len(results)} documents")
+
+
+@admin_only
+async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/stats: usage and index size."""
+    app = bot_context(context)
+    s = app.state.stats()
+    docs = await asyncio.to_thread(app.services.index.documents)
+    text = (
+        "<b>Usage</b>\n"
+        f"Questions answered: {s['questions']}\n"
+        f"Abstentions: {s['abstained']} ({100 * s['abstention_rate']:.0f}%)\n"
+        f"Feedback: 👍 {s['up']} · 👎 {s['down']}\n\n"
+        "<b>Index</b>\n"
+        f"Documents: {len(docs)}\nChunks: {sum(d.chunks for d in docs)}"
+    )
+    await send_html(context.bot, update.effective_chat.id, text)

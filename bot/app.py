@@ -1,0 +1,163 @@
+"""The Telegram application: one builder, handlers grouped by who uses them, one error handler."""
+
+from __future__ import annotations
+
+import html
+import logging
+
+from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, BotCommandScopeChat, Update
+from telegram.constants import ChatType
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from retrieval.service import Services
+
+from . import admin, asking, briefings
+from .context import BotContext, History, UserRateLimit, bot_context, install
+from .settings import BotSettings
+from .state import BotState
+
+log = logging.getLogger(__name__)
+
+PRIVATE_COMMANDS = [
+    ("ask", "Ask a question about the documents"),
+    ("brief", "A short cited briefing [topic]"),
+    ("reset", "Forget our conversation"),
+    ("help", "What I know and how to ask"),
+]
+GROUP_COMMANDS = [
+    ("ask", "Ask a question about the documents"),
+    ("brief", "A short cited briefing [topic]"),
+    ("subscribe", "Daily briefing: HH:MM [topic] (group admins)"),
+    ("unsubscribe", "Stop the daily briefings (group admins)"),
+    ("subscriptions", "List this group's briefings"),
+    ("help", "What I know and how to ask"),
+]
+ADMIN_COMMANDS = PRIVATE_COMMANDS + [
+    ("docs", "List documents"),
+    ("remove", "Remove a document: ID"),
+    ("reindex", "Rebuild the index from stored files"),
+    ("stats", "Usage and index statistics"),
+]
+KNOWN_COMMANDS = {c for c, _ in PRIVATE_COMMANDS + GROUP_COMMANDS + ADMIN_COMMANDS} | {"start"}
+SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
+
+
+def build_app(settings: BotSettings, services: Services, state: BotState | None = None) -> Application:
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .concurrent_updates(64)
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .get_updates_read_timeout(settings.poll_timeout + 5)
+    )
+    if settings.telegram_api_base_url:
+        builder = builder.base_url(settings.telegram_api_base_url)
+    if settings.telegram_file_base_url:
+        builder = builder.base_file_url(settings.telegram_file_base_url)
+    application = builder.build()
+    install(application, BotContext(
+        settings=settings,
+        services=services,
+        state=state or BotState(settings.data_dir),
+        history=History(settings.history_turns),
+        rate_limit=UserRateLimit(settings.user_rate_limit_per_minute),
+    ))
+    add_handlers(application)
+    return application
+
+
+def add_handlers(application: Application) -> None:
+    private = filters.ChatType.PRIVATE
+    groups = filters.ChatType.GROUPS
+    application.add_handlers([
+        CommandHandler(["start", "help"], asking.start),
+        CommandHandler("ask", asking.ask_command),
+        CommandHandler("reset", asking.reset),
+        CommandHandler("brief", briefings.brief),
+        CommandHandler("subscribe", briefings.subscribe),
+        CommandHandler("unsubscribe", briefings.unsubscribe),
+        CommandHandler("subscriptions", briefings.subscriptions),
+        CommandHandler("docs", admin.list_documents),
+        CommandHandler("remove", admin.remove),
+        CommandHandler("reindex", admin.reindex),
+        CommandHandler("stats", admin.stats),
+        MessageHandler(filters.Document.ALL & private, admin.upload),
+        MessageHandler(filters.COMMAND, unknown_command),
+        MessageHandler(filters.TEXT & private, asking.private_text),
+        MessageHandler(filters.TEXT & groups, asking.group_message),
+        CallbackQueryHandler(asking.show_quotes, pattern=r"^q:"),
+        CallbackQueryHandler(asking.feedback, pattern=r"^fb:"),
+        CallbackQueryHandler(admin.documents_page, pattern=r"^docs:"),
+        CallbackQueryHandler(admin.remove_confirmed, pattern=r"^rm:"),
+        CallbackQueryHandler(stale_button),
+    ])
+    application.add_error_handler(on_error)
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Commands we don't know; in groups only when addressed to this bot."""
+    message = update.effective_message
+    command = (message.text or "").split()[0][1:]
+    name, _, target = command.partition("@")
+    if target and target.lower() != context.bot.username.lower():
+        return  # addressed to another bot
+    if update.effective_chat.type != ChatType.PRIVATE and not target:
+        return  # a bare /command in a group may be meant for another bot
+    await message.reply_text(f"I don't know /{name[:32]}. Send /help to see what I can do.")
+
+
+async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.callback_query.answer("That button has expired.")
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log first (with the traceback), then tell the user something went wrong, without internals."""
+    error = context.error
+    if isinstance(error, (NetworkError, TimedOut, RetryAfter)) and not isinstance(error, BadRequest):
+        log.warning("Telegram unavailable: %s", error)  # PTB retries polling by itself
+        return
+    log.error("error while handling an update", exc_info=error)
+    if isinstance(error, Forbidden):
+        return
+    if isinstance(update, Update) and update.effective_chat:
+        try:
+            if update.callback_query:
+                await update.callback_query.answer(SORRY)
+            else:
+                await context.bot.send_message(update.effective_chat.id, html.escape(SORRY))
+        except Exception:  # the error handler must never raise
+            log.warning("could not tell the user about the error", exc_info=True)
+
+
+async def _post_init(application: Application) -> None:
+    app = bot_context(application)
+    bot = application.bot
+
+    def commands(pairs):
+        return [BotCommand(c, d) for c, d in pairs]
+
+    await bot.set_my_commands(commands(PRIVATE_COMMANDS), scope=BotCommandScopeAllPrivateChats())
+    await bot.set_my_commands(commands(GROUP_COMMANDS), scope=BotCommandScopeAllGroupChats())
+    for admin_id in app.settings.admin_user_ids:
+        try:
+            await bot.set_my_commands(commands(ADMIN_COMMANDS), scope=BotCommandScopeChat(admin_id))
+        except BadRequest:  # the admin has not opened a chat with the bot yet
+            log.info("admin %s has no private chat with the bot yet", admin_id)
+    briefings.schedule_all(application)
+    log.info("bot @%s ready: %d documents", bot.username, len(app.services.index.documents()))
+
+
+async def _post_shutdown(application: Application) -> None:
+    bot_context(application).state.close()

@@ -1,0 +1,178 @@
+"""Asking: private messages, /ask, mentions and replies in groups, buttons on answers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity, Update
+from telegram.constants import ChatType
+from telegram.ext import ContextTypes
+
+from retrieval.answer import Citation
+from retrieval.hygiene import redact_secrets
+
+from .context import bot_context
+from .render import render_answer, render_quotes
+from .replies import send_html, typing
+
+log = logging.getLogger(__name__)
+
+SLOW_DOWN = "You're asking faster than I can read. Please wait a minute and try again."
+
+
+def answer_keyboard(answer_id: int, has_citations: bool) -> InlineKeyboardMarkup:
+    row = [InlineKeyboardButton("Show quotes", callback_data=f"q:{answer_id}")] if has_citations else []
+    row += [
+        InlineKeyboardButton("👍", callback_data=f"fb:{answer_id}:1"),
+        InlineKeyboardButton("👎", callback_data=f"fb:{answer_id}:-1"),
+    ]
+    return InlineKeyboardMarkup([row])
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start and /help: what the bot knows and how to ask."""
+    app = bot_context(context)
+    docs = await asyncio.to_thread(app.services.index.documents)
+    username = context.bot.username
+    titles = "\n".join(f"• {escape(d.title)} ({escape(d.date or 'undated')})" for d in docs[:10])
+    more = f"\n…and {len(docs) - 10} more." if len(docs) > 10 else ""
+    text = (
+        f"I answer questions about {len(docs)} policy documents, quoting the passages I rely on.\n\n"
+        f"{titles}{more}\n\n"
+        "<b>Asking</b>\nSend me a question here. In a group, use /ask <i>question</i>, "
+        f"mention @{escape(username)} or reply to one of my messages.\n"
+        "Follow-up questions work; /reset forgets the conversation.\n\n"
+        "<b>Commands</b>\n/ask <i>question</i> — ask\n/brief [topic] — a short cited briefing\n"
+        "/subscribe HH:MM [topic] — a daily briefing in this chat (group admins)\n"
+        "/unsubscribe, /subscriptions — manage them\n/reset — forget this conversation\n/help — this message"
+    )
+    if app.is_admin(update.effective_user.id if update.effective_user else None):
+        text += (
+            "\n\n<b>Admin</b>\nSend a file (.txt .md .html .pdf .docx) to add or replace a document.\n"
+            "/docs — list · /remove ID — remove · /reindex — rebuild · /stats — usage"
+        )
+    await send_html(context.bot, update.effective_chat.id, text)
+
+
+async def reset(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/reset: forget this user's conversation in this chat."""
+    bot_context(context).history.reset(update.effective_chat.id, update.effective_user.id)
+    await update.effective_message.reply_text("Done — I've forgotten our conversation here.")
+
+
+async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Any text in a private chat is a question."""
+    await answer_question(update, context, update.effective_message.text or "")
+
+
+async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/ask question (also /ask@BotName in groups)."""
+    message = update.effective_message
+    question = _after_command(message.text or "")
+    if not question.strip() and message.reply_to_message and message.reply_to_message.text:
+        question = message.reply_to_message.text  # "/ask" as a reply to someone's question
+    if not question.strip():
+        await message.reply_text("Usage: /ask your question — for example: /ask Which technologies did Lee and Ishiba discuss?")
+        return
+    await answer_question(update, context, question)
+
+
+async def group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """In groups, answer only when addressed: a mention of the bot or a reply to it."""
+    message = update.effective_message
+    text = message.text or ""
+    me = context.bot.username.lower()
+    mentioned = any(
+        e.type == MessageEntity.MENTION and text[e.offset + 1 : e.offset + e.length].lower() == me
+        for e in message.entities or ()
+    ) or any(
+        e.type == MessageEntity.TEXT_MENTION and e.user and e.user.id == context.bot.id
+        for e in message.entities or ()
+    )
+    replied = message.reply_to_message is not None and message.reply_to_message.from_user is not None \
+        and message.reply_to_message.from_user.id == context.bot.id
+    if not (mentioned or replied):
+        return
+    question = _strip_mention(text, context.bot.username)
+    extra_history: list[str] = []
+    if replied:
+        earlier = bot_context(context).state.question_for_message(message.chat_id, message.reply_to_message.message_id)
+        if earlier:
+            extra_history.append(earlier)
+    await answer_question(update, context, question, extra_history)
+
+
+async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str,
+                          extra_history: list[str] | None = None) -> None:
+    app = bot_context(context)
+    chat_id = update.effective_chat.id
+    user = update.effective_user
+    user_id = user.id if user else chat_id
+    message = update.effective_message
+    if not app.rate_limit.allow(user_id):
+        await message.reply_text(SLOW_DOWN)
+        return
+    history = app.history.get(chat_id, user_id) + (extra_history or [])
+    async with typing(context.bot, chat_id), app.answer_slots:
+        answer = await asyncio.to_thread(app.services.answer, question, history)
+    if answer.kind in ("answer", "abstain"):
+        app.history.add(chat_id, user_id, answer.question)
+    answer_id = app.state.record_answer(
+        chat_id, user_id, redact_secrets(answer.question), answer.answer, answer.abstained,
+        [_citation_json(c) for c in answer.citations],
+    )
+    markup = answer_keyboard(answer_id, bool(answer.citations)) if answer.kind != "usage" else None
+    sent = await send_html(context.bot, chat_id, render_answer(answer), reply_to=message.message_id
+                           if update.effective_chat.type != ChatType.PRIVATE else None, markup=markup)
+    app.state.attach_message(answer_id, sent.message_id)
+
+
+async def show_quotes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """"Show quotes": each cited passage's verbatim quote, as a reply to the answer."""
+    query = update.callback_query
+    stored = _stored_answer(context, query.data)
+    if stored is None:
+        await query.answer("That answer is no longer available.", show_alert=False)
+        return
+    await query.answer()
+    citations = [Citation(**c) for c in stored["citations"]]
+    await send_html(context.bot, query.message.chat.id, render_quotes(citations), reply_to=query.message.message_id)
+
+
+async def feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """👍 / 👎: one vote per user per answer; pressing again changes it."""
+    query = update.callback_query
+    app = bot_context(context)
+    parts = (query.data or "").split(":")
+    stored = _stored_answer(context, query.data)
+    if stored is None or len(parts) != 3 or parts[2] not in ("1", "-1"):
+        await query.answer("That answer is no longer available.")
+        return
+    vote = int(parts[2])
+    app.state.vote(stored["id"], query.from_user.id, vote)
+    await query.answer("Thanks — noted 👍" if vote > 0 else "Thanks — noted. I'll use it to improve.")
+
+
+def _stored_answer(context, data: str | None) -> dict | None:
+    try:
+        answer_id = int((data or "").split(":")[1])
+    except (IndexError, ValueError):
+        return None
+    return bot_context(context).state.answer(answer_id)
+
+
+def _citation_json(c: Citation) -> dict:
+    return {k: getattr(c, k) for k in Citation.__dataclass_fields__}
+
+
+def _after_command(text: str) -> str:
+    parts = text.split(maxsplit=1)
+    return parts[1] if len(parts) > 1 else ""
+
+
+def _strip_mention(text: str, username: str) -> str:
+    return re.sub(rf"@{re.escape(username)}\b", " ", text, flags=re.I).strip()
+

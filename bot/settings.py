@@ -1,0 +1,41 @@
+"""The bot's settings: the core's, plus what Telegram needs. One object, one `.env`."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import NoDecode
+
+from retrieval.settings import Settings
+
+
+class BotSettings(Settings):
+    telegram_bot_token: SecretStr = SecretStr("")
+    admin_user_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    # Empty means Telegram's own servers; tests point these at a Bot API on 127.0.0.1.
+    telegram_api_base_url: str = ""
+    telegram_file_base_url: str = ""
+    timezone: str = "UTC"
+    max_upload_mb: float = Field(10.0, gt=0, le=20)  # Telegram bots cannot download more than 20 MB
+    history_turns: int = Field(6, ge=0, le=20)
+    user_rate_limit_per_minute: int = Field(20, ge=1)
+    poll_timeout: float = 10.0
+
+    @field_validator("admin_user_ids", mode="before")
+    @classmethod
+    def _parse_ids(cls, value):
+        # ADMIN_USER_IDS=123,456 in .env; a JSON list also works.
+        if isinstance(value, str):
+            value = value.strip()
+            if value.startswith("["):
+                return json.loads(value)
+            return [int(v) for v in value.replace(";", ",").split(",") if v.strip()]
+        if isinstance(value, int):
+            return [value]
+        return value
+
+    @property
+    def has_token(self) -> bool:
+        return bool(self.telegram_bot_token.get_secret_value().strip())

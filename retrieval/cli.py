@@ -1,0 +1,269 @@
+"""`python -m retrieval`: index documents and ask questions from a terminal.
+
+    python -m retrieval ingest documents/ report.pdf
+    python -m retrieval docs [--json]
+    python -m retrieval remove DOC_ID
+    python -m retrieval ask "Which technologies did Lee and Ishiba discuss?" [--json]
+    python -m retrieval ask --json < questions.jsonl     # one JSON line out per line in
+    python -m retrieval chat                              # interactive, with follow-ups
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from .answer import Answer
+from .errors import RetrievalError
+from .index import IngestResult, iter_document_files
+from .loading import DocumentError
+from .settings import Settings
+
+log = logging.getLogger("retrieval")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m retrieval", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data-dir", type=Path, help="Overrides DATA_DIR (index, files, state).")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="Index files or folders (.txt .md .html .pdf .docx).")
+    p.add_argument("paths", nargs="+", type=Path)
+
+    p = sub.add_parser("sync", help="Index the shipped documents/ folder if anything is new or changed.")
+    p.add_argument("--documents", type=Path, help="Overrides DOCUMENTS_DIR.")
+
+    p = sub.add_parser("docs", help="List indexed documents.")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("remove", help="Remove a document; it is never cited again.")
+    p.add_argument("doc_id")
+
+    sub.add_parser("reindex", help="Re-chunk and re-embed every document from its stored file.")
+
+    p = sub.add_parser("ask", help="Answer one question (or, with --json, a stream of them on stdin).")
+    p.add_argument("question", nargs="?")
+    p.add_argument("--json", action="store_true", help="One JSON object per answer.")
+
+    sub.add_parser("chat", help="Interactive questions in the terminal.")
+    return parser
+
+
+def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = settings or Settings()
+    if args.data_dir:
+        settings = settings.model_copy(update={"data_dir": args.data_dir.expanduser()})
+    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    quiet_third_party_loggers()
+    try:
+        from .service import Services
+
+        services = Services(settings)
+        return COMMANDS[args.command](services, args)
+    except RetrievalError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def quiet_third_party_loggers() -> None:
+    # httpx logs full request URLs at INFO; for the Bot API those URLs contain the token.
+    for name in ("httpx", "httpcore", "chromadb", "sentence_transformers", "transformers", "urllib3"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def cmd_ingest(services, args) -> int:
+    files = iter_document_files(args.paths)
+    missing = [p for p in args.paths if not p.exists()]
+    for p in missing:
+        print(f"error: {p}: no such file or folder", file=sys.stderr)
+    failures = len(missing)
+    for path in files:
+        try:
+            with progress_bar(path.name) as progress:
+                result = services.index.ingest_path(path, origin="cli", progress=progress)
+            print(result.summary())
+        except DocumentError as e:
+            failures += 1
+            print(f"skipped   {e}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def cmd_sync(services, args) -> int:
+    directory = args.documents or services.settings.documents_dir
+    results = sync_documents(services, directory)
+    changed = [r for r in results if isinstance(r, IngestResult) and r.status in ("new", "replaced")]
+    print(f"{directory}: {len(changed)} indexed, {len(results) - len(changed)} already up to date or skipped")
+    return 0
+
+
+def sync_documents(services, directory: Path) -> list:
+    results = []
+    for path in iter_document_files([directory]):
+        try:
+            with progress_bar(path.name) as progress:
+                result = services.index.ingest_path(path, origin="documents", respect_removed=True, progress=progress)
+        except DocumentError as e:
+            print(f"skipped   {e}", file=sys.stderr)
+            results.append(e)
+            continue
+        if result.status != "unchanged":
+            print(result.summary())
+        results.append(result)
+    return results
+
+
+def cmd_docs(services, args) -> int:
+    docs = services.index.documents()
+    if args.json:
+        for d in docs:
+            print(json.dumps({
+                "doc_id": d.doc_id, "title": d.title, "publisher": d.publisher, "date": d.date,
+                "source": d.source, "source_url": d.source_url, "license": d.license,
+                "sections": d.sections, "chunks": d.chunks, "ingested_at": d.ingested_at,
+                "origin": d.origin,
+            }, ensure_ascii=False))
+        return 0
+    if not docs:
+        print("No documents yet. Add some with: python -m retrieval ingest documents/")
+    for d in docs:
+        print(f"{d.doc_id}  {d.date or '—':<10}  {d.chunks:>3} chunks  {d.title}")
+    return 0
+
+
+def cmd_remove(services, args) -> int:
+    record = services.index.remove(args.doc_id)
+    print(f"removed   {record.doc_id}  {record.title}")
+    return 0
+
+
+def cmd_reindex(services, args) -> int:
+    results = services.index.reindex(lambda r, i, n: print(f"[{i + 1}/{n}] {r.title}", file=sys.stderr))
+    print(f"reindexed {len(results)} documents")
+    return 0
+
+
+def cmd_ask(services, args) -> int:
+    if args.question is None:
+        if not args.json:
+            print("error: give a QUESTION, or use --json to read questions from standard input", file=sys.stderr)
+            return 2
+        return ask_stream(services, sys.stdin, sys.stdout)
+    answer = services.answer(args.question)
+    if args.json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False))
+    else:
+        print(format_answer(answer))
+    return 0
+
+
+def ask_stream(services, lines, out) -> int:
+    """One JSON line out for every line in; a bad line yields an `error` line, never a stop."""
+    for number, line in enumerate(lines, 1):
+        line = line.rstrip("\n")
+        try:
+            question, history = parse_request(line)
+            answer = services.answer(question, history)
+            record = answer.to_json()
+            if answer.kind == "usage" and not answer.question:
+                record["error"] = answer.answer
+        except ValueError as e:
+            record = {"error": f"line {number}: {e}", "answer": "", "abstained": True, "citations": [], "passages": []}
+        except Exception as e:  # one bad question must not end a batch of thousands
+            log.exception("line %d failed", number)
+            record = {"error": f"line {number}: internal error ({type(e).__name__})", "answer": "",
+                      "abstained": True, "citations": [], "passages": []}
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        out.flush()
+    return 0
+
+
+def parse_request(line: str) -> tuple[str, list[str]]:
+    stripped = line.strip()
+    if stripped.startswith("{"):
+        try:
+            data = json.loads(stripped)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"malformed JSON ({e.msg} at column {e.colno})") from None
+        if not isinstance(data, dict) or not isinstance(data.get("question"), str):
+            raise ValueError('expected an object with a "question" string')
+        history = data.get("history") or []
+        if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
+            raise ValueError('"history" must be a list of earlier questions (strings)')
+        return data["question"], history
+    return line, []
+
+
+def cmd_chat(services, args) -> int:
+    run_chat(services)
+    return 0
+
+
+def run_chat(services, banner: str = "") -> None:
+    """Terminal conversation over the same core the bot uses; history enables follow-ups."""
+    docs = services.index.documents()
+    print(banner or "")
+    print(f"I know {len(docs)} documents: " + "; ".join(d.title for d in docs[:6]))
+    print("Ask a question (empty line or Ctrl-D to quit, /reset to forget the conversation).\n")
+    history: list[str] = []
+    while True:
+        try:
+            question = input("you> ").strip()
+        except EOFError:
+            print()
+            return
+        if not question:
+            return
+        if question == "/reset":
+            history.clear()
+            print("(conversation cleared)\n")
+            continue
+        answer = services.answer(question, history)
+        print(format_answer(answer) + "\n")
+        if answer.kind in ("answer", "abstain"):
+            history.append(question)
+
+
+def format_answer(answer: Answer) -> str:
+    lines = [*(f"({n})" for n in answer.notices), answer.answer]
+    if answer.citations:
+        lines.append("\nSources:")
+        for c in answer.citations:
+            when = f", {c.date}" if c.date else ""
+            section = f" — {c.section}" if c.section else ""
+            lines.append(f"  [{c.n}] {c.title} ({c.publisher}{when}){section}")
+    return "\n".join(lines)
+
+
+class progress_bar:
+    """A tqdm bar over sentences embedded, shown only for documents big enough to wait on."""
+
+    def __init__(self, label: str, threshold: int = 400) -> None:
+        self.label, self.threshold, self.bar = label, threshold, None
+
+    def __enter__(self):
+        return self.update
+
+    def update(self, done: int, total: int) -> None:
+        if self.bar is None and total >= self.threshold:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, desc=self.label[:30], unit="sent", file=sys.stderr, leave=False)
+        if self.bar is not None:
+            self.bar.n = done
+            self.bar.refresh()
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+COMMANDS = {
+    "ingest": cmd_ingest, "sync": cmd_sync, "docs": cmd_docs, "remove": cmd_remove,
+    "reindex": cmd_reindex, "ask": cmd_ask, "chat": cmd_chat,
+}

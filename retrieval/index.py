@@ -1,0 +1,359 @@
+"""Adding, replacing and removing documents: idempotent, atomic, and never losing a file.
+
+Every change follows one protocol (see `store.py`): write the new version's vectors under
+a `pending` catalog record, then flip catalog records in a single upsert (the commit point),
+then clean up what the flip made invisible. A crash before the flip leaves the old state; a
+crash after it leaves the new one; `recover()` removes the leftovers either way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from .chunking import Chunk, chunk_document
+from .embedding import Embedder
+from .errors import RetrievalError, StoreError, UnknownDocumentError
+from .keyword import KeywordIndex
+from .loading import SUPPORTED_SUFFIXES, DocumentError, LoadedDocument, load_document
+from .settings import Settings
+from .store import LIVE, PENDING, REMOVED, RETIRED, ChunkRow, DocumentRecord, SentenceRow, Store
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]  # (sentences embedded, total)
+
+# A pending version younger than this may belong to another process still indexing it.
+_PENDING_GRACE_SECONDS = 15 * 60
+_EMBED_BATCH = 256
+
+
+@dataclass
+class IngestResult:
+    source: str
+    status: str  # "new", "replaced", "unchanged", "duplicate", "skipped-removed"
+    record: DocumentRecord
+    replaced: list[DocumentRecord] = field(default_factory=list)
+
+    def summary(self) -> str:
+        r = self.record
+        when = f", {r.date}" if r.date else ""
+        extra = ""
+        if self.status == "duplicate":
+            extra = f" (same content as {r.source})"
+        return f"{self.status:<9} {r.doc_id}  {r.title}{when} — {r.chunks} chunks{extra}"
+
+
+@dataclass
+class Snapshot:
+    """The live corpus as seen by retrieval: records, chunk rows and the keyword index."""
+
+    signature: tuple[str, ...]
+    records: dict[str, DocumentRecord]  # by key
+    chunks: dict[str, ChunkRow]  # by chunk id
+    keyword: KeywordIndex
+
+    @property
+    def keys(self) -> list[str]:
+        return list(self.records)
+
+
+def content_id(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:12]
+
+
+class Index:
+    def __init__(self, settings: Settings, store: Store, embedder: Callable[[], Embedder]) -> None:
+        self.settings = settings
+        self.store = store
+        self._embedder_factory = embedder
+        self._write_lock = threading.RLock()
+        self._snapshot: Snapshot | None = None
+        self._snapshot_lock = threading.Lock()
+        self._checked_at = 0.0
+
+    @property
+    def embedder(self) -> Embedder:
+        return self._embedder_factory()
+
+    # -- reading -------------------------------------------------------------------------
+    def documents(self) -> list[DocumentRecord]:
+        live = [r for r in self.store.catalog() if r.status == LIVE]
+        return sorted(live, key=lambda r: (r.date or "", r.title), reverse=True)
+
+    def find(self, doc_id: str) -> DocumentRecord:
+        doc_id = doc_id.strip()
+        matches = [r for r in self.store.catalog() if r.status == LIVE and r.doc_id.startswith(doc_id)]
+        if not doc_id or len(matches) != 1:
+            hint = "several documents start with that id" if matches else "no such document"
+            raise UnknownDocumentError(f"{doc_id or '(empty id)'}: {hint}; list them with `docs`.")
+        return matches[0]
+
+    def snapshot(self, max_age: float = 1.0) -> Snapshot:
+        """The live corpus, refreshed when the catalog changed (possibly in another process)."""
+        with self._snapshot_lock:
+            now = time.monotonic()
+            if self._snapshot is not None and now - self._checked_at < max_age:
+                return self._snapshot
+            live = {r.key: r for r in self.store.catalog() if r.status == LIVE}
+            signature = tuple(sorted(live))
+            if self._snapshot is None or self._snapshot.signature != signature:
+                self._snapshot = self._build_snapshot(live, signature, self._snapshot)
+            self._checked_at = now
+            return self._snapshot
+
+    def _build_snapshot(self, live: dict[str, DocumentRecord], signature, previous: Snapshot | None) -> Snapshot:
+        chunks: dict[str, ChunkRow] = {}
+        known = set(previous.records) if previous else set()
+        if previous:
+            chunks.update({cid: c for cid, c in previous.chunks.items() if c.key in live})
+        for row in self.store.chunks([k for k in live if k not in known]):
+            chunks[row.chunk_id] = row
+        keyword = KeywordIndex(list(chunks), [_keyword_text(c) for c in chunks.values()])
+        return Snapshot(signature, live, chunks, keyword)
+
+    def _invalidate(self) -> None:
+        with self._snapshot_lock:
+            self._checked_at = 0.0
+
+    # -- writing -------------------------------------------------------------------------
+    def ingest_path(self, path: Path, *, origin: str = "cli", respect_removed: bool = False,
+                    progress: Progress | None = None) -> IngestResult:
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            raise DocumentError(f"{path.name}: could not be read ({e.strerror or e}).") from e
+        return self.ingest_bytes(data, path.name, origin=origin, respect_removed=respect_removed,
+                                 progress=progress)
+
+    def ingest_bytes(self, data: bytes, filename: str, *, origin: str = "cli",
+                     respect_removed: bool = False, progress: Progress | None = None) -> IngestResult:
+        """Index one file. Unchanged content is a no-op; a new version of the same source
+        (same file name) replaces the old one atomically."""
+        doc = load_document(data, filename)  # DocumentError: nothing has changed yet
+        doc_id = content_id(data)
+        with self._write_lock:
+            catalog = self.store.catalog()
+            same_content = [r for r in catalog if r.doc_id == doc_id and r.status in (LIVE, REMOVED)]
+            for r in same_content:
+                if r.status == LIVE:
+                    return IngestResult(doc.source, "unchanged" if r.source == doc.source else "duplicate", r)
+                if respect_removed:
+                    return IngestResult(doc.source, "skipped-removed", r)
+            older = [r for r in catalog if r.status == LIVE and r.source == doc.source]
+            # An explicit re-add of a removed document clears its tombstone in the same commit.
+            tombstones = [r for r in same_content if r.status == REMOVED]
+            record = self._write_version(doc, data, doc_id, origin, progress)
+            self._commit([record], retire=older + tombstones)
+            return IngestResult(doc.source, "replaced" if older else "new", record, older)
+
+    def remove(self, doc_id: str) -> DocumentRecord:
+        with self._write_lock:
+            record = self.find(doc_id)
+            tombstone = replace(record, status=REMOVED)
+            self._put([tombstone])  # commit point: from here on it is never retrieved
+            self._invalidate()
+            self._cleanup([record], keep_record=True)
+            return tombstone
+
+    def reindex(self, progress: Callable[[DocumentRecord, int, int], None] | None = None) -> list[IngestResult]:
+        """Re-chunk and re-embed every live document from its stored file, one at a time,
+        each switch atomic (questions keep being answered from the old version meanwhile)."""
+        results = []
+        documents = self.documents()
+        for i, old in enumerate(documents):
+            if progress:
+                progress(old, i, len(documents))
+            path = self.settings.files_dir / old.stored_file
+            with self._write_lock:
+                data = path.read_bytes()
+                doc = load_document(data, old.source)
+                record = self._write_version(doc, data, old.doc_id, old.origin, None)
+                self._commit([record], retire=[old])
+            results.append(IngestResult(old.source, "reindexed", record, [old]))
+        return results
+
+    def recover(self) -> list[str]:
+        """Finish what an interrupted run left: drop unpublished versions and stale vectors."""
+        actions: list[str] = []
+        with self._write_lock:
+            catalog = self.store.catalog()
+            now = time.time()
+            stale = []
+            for r in catalog:
+                if r.status == RETIRED:
+                    stale.append(r)
+                elif r.status == PENDING and now - _timestamp(r.ingested_at) > (
+                    _PENDING_GRACE_SECONDS if self.settings.chroma_host else 0
+                ):
+                    stale.append(r)
+            if stale:
+                self._cleanup(stale, keep_record=False)
+                actions += [f"dropped unfinished {r.status} version of {r.source}" for r in stale]
+            known = {r.key for r in catalog if r.status in (LIVE, PENDING)}
+            orphans = sorted(self.store.vector_keys() - known)
+            if orphans:
+                self.store.delete_vectors(orphans)
+                actions.append(f"deleted vectors of {len(orphans)} unpublished or removed versions")
+        for a in actions:
+            log.info("recovery: %s", a)
+        return actions
+
+    # -- internals -----------------------------------------------------------------------
+    def _write_version(self, doc: LoadedDocument, data: bytes, doc_id: str, origin: str,
+                       progress: Progress | None) -> DocumentRecord:
+        chunks = chunk_document(doc, self.settings.chunk_target_chars, self.settings.chunk_max_chars)
+        if not chunks:
+            raise DocumentError(f"{doc.source}: no readable sentences were found in it.")
+        key = f"{doc_id}-{uuid.uuid4().hex[:6]}"
+        stored_file = self._store_file(data, doc_id, doc.source)
+        record = DocumentRecord(
+            key=key, doc_id=doc_id, source=doc.source, title=doc.title, status=PENDING,
+            publisher=doc.publisher, date=doc.date, source_url=doc.source_url, license=doc.license,
+            sections=_sections(chunks), chunks=len(chunks), stored_file=stored_file,
+            ingested_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), origin=origin,
+        )
+        self._put([record])
+        rows, sentence_rows = _rows(record, chunks)
+        sentence_vectors = self._embed([s.text for s in sentence_rows], progress)
+        chunk_vectors = _chunk_vectors(rows, sentence_rows, sentence_vectors)
+        try:
+            self.store.add_vectors(rows, chunk_vectors, sentence_rows, sentence_vectors)
+        except Exception as e:
+            raise StoreError(f"{doc.source}: could not be written to the index: {e}") from e
+        return record
+
+    def _commit(self, new: list[DocumentRecord], retire: Sequence[DocumentRecord]) -> None:
+        self._put([replace(r, status=LIVE) for r in new] + [replace(r, status=RETIRED) for r in retire])
+        for r in new:
+            r.status = LIVE
+        self._invalidate()
+        self._cleanup(list(retire), keep_record=False, keep_files={r.stored_file for r in new})
+
+    def _cleanup(self, records: Sequence[DocumentRecord], *, keep_record: bool, keep_files: set[str] = frozenset()) -> None:
+        if not records:
+            return
+        self.store.delete_vectors([r.key for r in records])
+        in_use = {r.stored_file for r in self.store.catalog() if r.status in (LIVE, PENDING)} | set(keep_files)
+        for r in records:
+            if r.stored_file and r.stored_file not in in_use:
+                (self.settings.files_dir / r.stored_file).unlink(missing_ok=True)
+        if keep_record:
+            self._put([replace(r, status=REMOVED, chunks=0) for r in records])
+        else:
+            self.store.delete_records([r.key for r in records])
+
+    def _put(self, records: list[DocumentRecord]) -> None:
+        try:
+            self.store.put_records(records)
+        except Exception as e:
+            raise StoreError(f"The index could not be updated: {e}") from e
+
+    def _store_file(self, data: bytes, doc_id: str, source: str) -> str:
+        """Keep the original file, so `/reindex` and model changes never need the uploader again."""
+        suffix = Path(source).suffix.lower()
+        name = f"{doc_id}{suffix}"
+        target = self.settings.files_dir / name
+        if target.exists():
+            return name
+        try:
+            self.settings.files_dir.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_suffix(target.suffix + ".tmp")
+            with open(tmp, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, target)
+        except OSError as e:
+            raise StoreError(
+                f"Could not save {source} under {self.settings.files_dir}: {e.strerror or e}. "
+                "Check that DATA_DIR is writable and the disk is not full."
+            ) from e
+        return name
+
+    def _embed(self, texts: list[str], progress: Progress | None) -> np.ndarray:
+        embedder = self.embedder
+        parts = []
+        for i in range(0, len(texts), _EMBED_BATCH):
+            parts.append(embedder.embed_array(texts[i : i + _EMBED_BATCH]))
+            if progress:
+                progress(min(i + _EMBED_BATCH, len(texts)), len(texts))
+        return np.concatenate(parts) if parts else np.zeros((0, embedder.dimension), np.float32)
+
+
+def iter_document_files(paths: Iterable[Path]) -> list[Path]:
+    """Supported files under the given paths; a corpus folder's own README is not a document."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(
+                p for p in path.rglob("*")
+                if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
+                and p.name.lower() != "readme.md" and not p.name.startswith(".")
+            )
+        else:
+            found.append(path)
+    return found
+
+
+def _rows(record: DocumentRecord, chunks: list[Chunk]) -> tuple[list[ChunkRow], list[SentenceRow]]:
+    rows, sentences = [], []
+    for c in chunks:
+        chunk_id = f"{record.key}:{c.ordinal:04d}"
+        meta = {
+            "key": record.key, "doc_id": record.doc_id, "title": record.title,
+            "publisher": record.publisher, "date": record.date, "source": record.source,
+            "section": c.section, "kind": c.kind, "paragraph": c.paragraph, "ordinal": c.ordinal,
+            "start": c.start, "end": c.end,
+        }
+        rows.append(ChunkRow(chunk_id, record.key, c.text, meta))
+        for j, (a, b) in enumerate(c.sentences):
+            sentences.append(SentenceRow(f"{chunk_id}/{j:03d}", chunk_id, record.key, c.text[a:b], a, b))
+    return rows, sentences
+
+
+def _chunk_vectors(rows: list[ChunkRow], sentences: list[SentenceRow], vectors: np.ndarray) -> np.ndarray:
+    """A passage's vector is the normalised mean of its sentences' vectors.
+
+    Each sentence is embedded once, at full resolution (no 256-token truncation of long
+    passages), and the passage vector then costs nothing more.
+    """
+    position = {r.chunk_id: i for i, r in enumerate(rows)}
+    sums = np.zeros((len(rows), vectors.shape[1]), dtype=np.float32)
+    for s, v in zip(sentences, vectors):
+        sums[position[s.chunk_id]] += v
+    norms = np.linalg.norm(sums, axis=1, keepdims=True)
+    return sums / np.maximum(norms, 1e-9)
+
+
+def _keyword_text(row: ChunkRow) -> str:
+    m = row.metadata
+    return f"{m.get('title', '')}\n{m.get('section', '')}\n{row.text}"
+
+
+def _sections(chunks: list[Chunk]) -> list[str]:
+    seen: list[str] = []
+    for c in chunks:
+        if c.section and c.kind == "body" and c.section not in seen:
+            seen.append(c.section)
+    return seen
+
+
+def _timestamp(iso: str) -> float:
+    try:
+        return datetime.fromisoformat(iso).timestamp()
+    except ValueError:
+        return 0.0
+
+
+__all__ = ["Index", "IngestResult", "Snapshot", "content_id", "iter_document_files", "RetrievalError"]

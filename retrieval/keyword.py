@@ -1,0 +1,81 @@
+"""BM25 keyword search over the live chunks, rebuilt whenever the catalog changes.
+
+Dense vectors miss exact terms (names, acronyms, numbers like "IF10165" or "K-Startup");
+BM25 catches them. The index lives in memory and is derived from the store, so it can never
+disagree with Chroma about which documents exist.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+import bm25s
+import numpy as np
+
+_TOKEN = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is it
+    its itself just me more most my myself no nor not now of off on once only or other our ours
+    ourselves out over own same she should so some such than that the their theirs them
+    themselves then there these they this those through to too under until up very was we were
+    what when where which while who whom why will with would you your yours yourself
+    yourselves also according article commentary piece document documents say says said
+    does did tell described describe mentioned mention""".split()
+)
+
+
+def _stem(token: str) -> str:
+    # A light, predictable normaliser: enough to match "tariffs"/"tariff", "countries"/"country".
+    for suffix, repl in (("ies", "y"), ("’s", ""), ("'s", "")):
+        if token.endswith(suffix) and len(token) > len(suffix) + 2:
+            return token[: -len(suffix)] + repl
+    if token.endswith("s") and not token.endswith("ss") and len(token) > 3:
+        return token[:-1]
+    return token
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased content words; hyphenated compounds also yield their parts."""
+    tokens: list[str] = []
+    for m in _TOKEN.finditer(text.lower()):
+        word = m.group(0).replace("’", "'")
+        parts = re.split(r"[-']", word)
+        for t in ([word] if len(parts) > 1 else []) + parts:
+            if t and t not in STOPWORDS and (len(t) > 1 or t.isdigit()):
+                tokens.append(_stem(t))
+    return tokens
+
+
+class KeywordIndex:
+    def __init__(self, ids: Sequence[str], texts: Sequence[str]) -> None:
+        self.ids = list(ids)
+        corpus = [tokenize(t) or ["\0empty"] for t in texts]
+        self._bm25 = bm25s.BM25()
+        if self.ids:
+            self._bm25.index(corpus, show_progress=False)
+        df = Counter(t for tokens in corpus for t in set(tokens))
+        n = max(len(corpus), 1)
+        self._idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+        self._default_idf = math.log(1 + (n + 0.5) / 0.5)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def idf(self, token: str) -> float:
+        """Rarity of a token in the corpus; unseen tokens count as rarest."""
+        return self._idf.get(token, self._default_idf)
+
+    def search(self, query: str, k: int) -> list[tuple[str, float]]:
+        tokens = [t for t in tokenize(query) if t in self._idf]
+        if not tokens or not self.ids:
+            return []
+        k = min(k, len(self.ids))
+        docs, scores = self._bm25.retrieve([tokens], k=k, show_progress=False, n_threads=1)
+        return [
+            (self.ids[int(i)], float(s)) for i, s in zip(np.ravel(docs), np.ravel(scores)) if s > 0
+        ]

@@ -1,0 +1,292 @@
+"""The one storage interface: a catalog of documents plus chunk and sentence vectors.
+
+Chroma holds everything, so several processes sharing one Chroma server see the same index.
+Three collections per embedding model:
+
+- `catalog`: one record per document version, with a `status`. A version becomes visible
+  when its record turns `live`; a replacement flips the new version to `live` and the old one
+  to `retired` in a single upsert. Readers only ever see chunks of `live` documents, so an
+  interrupted ingest or removal can never expose half a document.
+- `chunks`: passages with their metadata and a vector (the normalised mean of their
+  sentences' vectors).
+- `sentences`: every sentence of every chunk with its own vector: answers are composed from
+  sentences, and questions often match one sentence better than a whole passage.
+
+Vectors always come from our own embedder; Chroma's default embedding function (which would
+download a model) is never used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .errors import StoreError
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+LIVE, PENDING, RETIRED, REMOVED = "live", "pending", "retired", "removed"
+
+
+@dataclass
+class DocumentRecord:
+    key: str  # one indexed version of a document; chunks carry it, queries filter on it
+    doc_id: str  # stable, from the content hash: what users see and pass to /remove
+    source: str
+    title: str
+    status: str = PENDING
+    publisher: str = ""
+    date: str = ""
+    source_url: str = ""
+    license: str = ""
+    sections: list[str] = field(default_factory=list)
+    chunks: int = 0
+    stored_file: str = ""
+    ingested_at: str = ""
+    origin: str = ""  # "documents" for the shipped corpus, "upload" for admin uploads, "cli"
+
+    def to_metadata(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["sections"] = json.dumps(self.sections, ensure_ascii=False)
+        return data
+
+    @classmethod
+    def from_metadata(cls, data: dict[str, Any]) -> DocumentRecord:
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        known["sections"] = json.loads(known.get("sections") or "[]")
+        return cls(**known)
+
+
+@dataclass(frozen=True)
+class ChunkRow:
+    chunk_id: str
+    key: str
+    text: str
+    metadata: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SentenceRow:
+    sentence_id: str
+    chunk_id: str
+    key: str
+    text: str
+    start: int  # offset of the sentence inside its chunk's text
+    end: int
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: str
+    score: float  # cosine similarity
+    chunk_id: str
+
+
+class Store(ABC):
+    """What the indexer and retriever need from a vector database; nothing more."""
+
+    @abstractmethod
+    def catalog(self) -> list[DocumentRecord]: ...
+
+    @abstractmethod
+    def put_records(self, records: Sequence[DocumentRecord]) -> None:
+        """Write all records in one operation (this is the commit point of an ingest)."""
+
+    @abstractmethod
+    def delete_records(self, keys: Sequence[str]) -> None: ...
+
+    @abstractmethod
+    def add_vectors(
+        self, chunks: Sequence[ChunkRow], chunk_vectors: np.ndarray,
+        sentences: Sequence[SentenceRow], sentence_vectors: np.ndarray,
+    ) -> None: ...
+
+    @abstractmethod
+    def delete_vectors(self, keys: Sequence[str]) -> None: ...
+
+    @abstractmethod
+    def vector_keys(self) -> set[str]:
+        """Every document version that has vectors stored, live or not (for crash recovery)."""
+
+    @abstractmethod
+    def chunks(self, keys: Sequence[str]) -> list[ChunkRow]: ...
+
+    @abstractmethod
+    def query_chunks(self, vector: np.ndarray, n: int, keys: Sequence[str]) -> list[Hit]: ...
+
+    @abstractmethod
+    def query_sentences(self, vector: np.ndarray, n: int, keys: Sequence[str]) -> list[Hit]: ...
+
+    @abstractmethod
+    def sentences_of(self, chunk_ids: Sequence[str]) -> tuple[list[SentenceRow], np.ndarray]: ...
+
+
+def _collection_slug(model_name: str) -> str:
+    # One index per embedding model: vectors of different models must never be mixed, and
+    # switching models then simply shows an empty (stale) index that start-up rebuilds.
+    readable = re.sub(r"[^a-zA-Z0-9]+", "-", model_name.split("/")[-1]).strip("-").lower()[:24]
+    digest = hashlib.sha1(model_name.encode()).hexdigest()[:8]
+    return f"{readable}-{digest}"
+
+
+class ChromaStore(Store):
+    def __init__(self, client: Any, prefix: str, model_name: str) -> None:
+        self._client = client
+        base = f"{prefix}-{_collection_slug(model_name)}"
+        cosine = {"hnsw": {"space": "cosine"}}
+        try:
+            self._catalog = client.get_or_create_collection(
+                f"{base}-catalog", embedding_function=None
+            )
+            self._chunks = client.get_or_create_collection(
+                f"{base}-chunks", configuration=cosine, embedding_function=None
+            )
+            self._sentences = client.get_or_create_collection(
+                f"{base}-sentences", configuration=cosine, embedding_function=None
+            )
+            self._batch = int(client.get_max_batch_size())
+        except Exception as e:
+            raise StoreError(f"Could not open the Chroma index: {e}") from e
+
+    # -- catalog -------------------------------------------------------------------------
+    def catalog(self) -> list[DocumentRecord]:
+        got = self._catalog.get(include=["metadatas"])
+        return [DocumentRecord.from_metadata(m) for m in got["metadatas"]]
+
+    def put_records(self, records: Sequence[DocumentRecord]) -> None:
+        if not records:
+            return
+        self._catalog.upsert(
+            ids=[r.key for r in records],
+            embeddings=[[0.0, 0.0] for _ in records],  # Chroma needs a vector; catalog rows are looked up by id
+            metadatas=[r.to_metadata() for r in records],
+        )
+
+    def delete_records(self, keys: Sequence[str]) -> None:
+        if keys:
+            self._catalog.delete(ids=list(keys))
+
+    # -- vectors -------------------------------------------------------------------------
+    def add_vectors(self, chunks, chunk_vectors, sentences, sentence_vectors) -> None:
+        for i in range(0, len(chunks), self._batch):
+            part = chunks[i : i + self._batch]
+            self._chunks.upsert(
+                ids=[c.chunk_id for c in part],
+                embeddings=chunk_vectors[i : i + self._batch],
+                documents=[c.text for c in part],
+                metadatas=[c.metadata for c in part],
+            )
+        for i in range(0, len(sentences), self._batch):
+            part = sentences[i : i + self._batch]
+            self._sentences.upsert(
+                ids=[s.sentence_id for s in part],
+                embeddings=sentence_vectors[i : i + self._batch],
+                documents=[s.text for s in part],
+                metadatas=[
+                    {"key": s.key, "chunk_id": s.chunk_id, "start": s.start, "end": s.end}
+                    for s in part
+                ],
+            )
+
+    def delete_vectors(self, keys: Sequence[str]) -> None:
+        for key in keys:
+            self._chunks.delete(where={"key": key})
+            self._sentences.delete(where={"key": key})
+
+    def vector_keys(self) -> set[str]:
+        # Sentences are written after chunks, so a crash can leave either; scan both.
+        found: set[str] = set()
+        for collection in (self._chunks, self._sentences):
+            offset = 0
+            while True:
+                got = collection.get(include=["metadatas"], limit=5000, offset=offset)
+                found.update(m["key"] for m in got["metadatas"])
+                if len(got["ids"]) < 5000:
+                    break
+                offset += 5000
+        return found
+
+    def chunks(self, keys: Sequence[str]) -> list[ChunkRow]:
+        rows: list[ChunkRow] = []
+        for key in keys:
+            got = self._chunks.get(where={"key": key}, include=["documents", "metadatas"])
+            rows.extend(
+                ChunkRow(cid, key, text, meta)
+                for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"])
+            )
+        rows.sort(key=lambda r: (r.key, r.metadata.get("ordinal", 0)))
+        return rows
+
+    def _query(self, collection: Any, vector: np.ndarray, n: int, keys: Sequence[str]) -> list[Hit]:
+        if not keys or n <= 0:
+            return []
+        where = _match("key", keys)
+        got = collection.query(
+            query_embeddings=[vector], n_results=n, where=where, include=["metadatas", "distances"]
+        )
+        return [
+            Hit(id=i, score=1.0 - float(d), chunk_id=m.get("chunk_id", i))
+            for i, d, m in zip(got["ids"][0], got["distances"][0], got["metadatas"][0])
+        ]
+
+    def query_chunks(self, vector, n, keys):
+        return self._query(self._chunks, vector, n, keys)
+
+    def query_sentences(self, vector, n, keys):
+        return self._query(self._sentences, vector, n, keys)
+
+    def sentences_of(self, chunk_ids):
+        if not chunk_ids:
+            return [], np.zeros((0, 0), dtype=np.float32)
+        got = self._sentences.get(
+            where=_match("chunk_id", chunk_ids), include=["documents", "metadatas", "embeddings"]
+        )
+        rows = [
+            SentenceRow(sid, m["chunk_id"], m["key"], text, int(m["start"]), int(m["end"]))
+            for sid, text, m in zip(got["ids"], got["documents"], got["metadatas"])
+        ]
+        return rows, np.asarray(got["embeddings"], dtype=np.float32)
+
+
+def make_store(settings: Settings, model_name: str) -> Store:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    try:
+        if settings.chroma_host:
+            token = settings.chroma_auth_token.get_secret_value()
+            if token:
+                chroma_settings = ChromaSettings(
+                    anonymized_telemetry=False,
+                    chroma_client_auth_provider="chromadb.auth.token_authn.TokenAuthClientProvider",
+                    chroma_client_auth_credentials=token,
+                )
+            client = chromadb.HttpClient(
+                host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
+            )
+        else:
+            settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+            client = chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+    except StoreError:
+        raise
+    except Exception as e:
+        where = f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else settings.chroma_dir
+        raise StoreError(f"Could not open the Chroma index at {where}: {e}") from e
+    return ChromaStore(client, settings.chroma_collection_prefix, model_name)
+
+
+def _match(field_name: str, values: Sequence[str]) -> dict[str, Any]:
+    # Chroma rejects "$in" with a single value.
+    if len(values) == 1:
+        return {field_name: values[0]}
+    return {field_name: {"$in": list(values)}}
