@@ -9,6 +9,7 @@ crash after it leaves the new one; `recover()` removes the leftovers either way.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import threading
@@ -315,6 +316,8 @@ def _rows(record: DocumentRecord, chunks: list[Chunk]) -> tuple[list[ChunkRow], 
             "publisher": record.publisher, "date": record.date, "source": record.source,
             "section": c.section, "kind": c.kind, "paragraph": c.paragraph, "ordinal": c.ordinal,
             "start": c.start, "end": c.end,
+            # Sentence offsets travel with the passage, so answers need no extra store lookup.
+            "sentences": json.dumps(c.sentences),
         }
         rows.append(ChunkRow(chunk_id, record.key, c.text, meta))
         for j, (a, b) in enumerate(c.sentences):

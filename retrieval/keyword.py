@@ -7,6 +7,7 @@ disagree with Chroma about which documents exist.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -41,6 +42,12 @@ def _stem(token: str) -> str:
 
 def tokenize(text: str) -> list[str]:
     """Lower-cased content words; hyphenated compounds also yield their parts."""
+    return list(_tokens(text))
+
+
+@functools.lru_cache(maxsize=65536)
+def _tokens(text: str) -> tuple[str, ...]:
+    # Cached: the same passages and sentences are scored for question after question.
     tokens: list[str] = []
     for m in _TOKEN.finditer(text.lower()):
         word = m.group(0).replace("’", "'")

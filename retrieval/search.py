@@ -8,18 +8,18 @@ to the user each add something.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from .embedding import Embedder
 from .index import Index, Snapshot
+from .store import Hit
 from .keyword import tokenize
 
 RRF_K = 60
 _DENSE_CHUNKS = 30
-_DENSE_SENTENCES = 60
+_DENSE_SENTENCES = 100
 _KEYWORD = 30
 _CANDIDATES = 12
 _NEAR_DUPLICATE = 0.8  # token-set Jaccard above which two passages say the same thing
@@ -86,9 +86,10 @@ class Retriever:
         vector = self.embedder.embed_query_array(query)
         store = self.index.store
         keys = snapshot.keys
+        sentence_hits = store.query_sentences(vector, _DENSE_SENTENCES, keys)
         lists = [
             [h.chunk_id for h in store.query_chunks(vector, _DENSE_CHUNKS, keys)],
-            _unique(h.chunk_id for h in store.query_sentences(vector, _DENSE_SENTENCES, keys)),
+            _unique(h.chunk_id for h in sentence_hits),
             [cid for cid, _ in snapshot.keyword.search(query, _KEYWORD)],
         ]
         fused: dict[str, float] = defaultdict(float)
@@ -97,36 +98,42 @@ class Retriever:
                 fused[chunk_id] += 1.0 / (RRF_K + rank + 1)
         candidates = [c for c in sorted(fused, key=fused.get, reverse=True) if c in snapshot.chunks]
         candidates = candidates[:_CANDIDATES]
-        passages = self._score(snapshot, candidates, vector, query_tokens, fused)
+        passages = _score(snapshot, candidates, sentence_hits, query_tokens, fused)
         return Retrieval(query, _diversify(passages, k), query_tokens)
 
-    def _score(self, snapshot: Snapshot, chunk_ids: list[str], vector: np.ndarray,
-               query_tokens: list[str], fused: dict[str, float]) -> list[Passage]:
-        rows, vectors = self.index.store.sentences_of(chunk_ids)
-        similarities = vectors @ vector if len(rows) else np.zeros(0)
-        by_chunk: dict[str, list[ScoredSentence]] = defaultdict(list)
-        weights = {t: snapshot.keyword.idf(t) for t in set(query_tokens)}
-        total = sum(weights.values()) or 1.0
-        for row, sim in zip(rows, similarities):
-            words = set(tokenize(row.text))
+
+def _score(snapshot: Snapshot, chunk_ids: list[str], sentence_hits: list[Hit],
+           query_tokens: list[str], fused: dict[str, float]) -> list[Passage]:
+    """Score every sentence of the candidate passages against the question.
+
+    Similarities come from the sentence search itself; a sentence outside its top hits is
+    given a similarity just below the lowest hit (an upper bound that never makes it win on
+    meaning alone), which saves fetching vectors on every question.
+    """
+    similarity = {h.id: h.score for h in sentence_hits}
+    floor = min(similarity.values(), default=0.0) - 0.05
+    weights = {t: snapshot.keyword.idf(t) for t in set(query_tokens)}
+    total = sum(weights.values()) or 1.0
+    top_fused = max(fused.values(), default=1.0)
+    passages = []
+    for chunk_id in chunk_ids:
+        chunk = snapshot.chunks[chunk_id]
+        sentences = []
+        for j, (a, b) in enumerate(json.loads(chunk.metadata.get("sentences", "[]"))):
+            text = chunk.text[a:b]
+            words = set(tokenize(text))
             overlap = sum(w for t, w in weights.items() if t in words) / total
-            by_chunk[row.chunk_id].append(
-                ScoredSentence(row.text, row.start, row.end, float(sim), overlap, float(sim) + 0.3 * overlap)
-            )
-        top_fused = max(fused.values(), default=1.0)
-        passages = []
-        for chunk_id in chunk_ids:
-            chunk = snapshot.chunks[chunk_id]
-            sentences = sorted(by_chunk.get(chunk_id, []), key=lambda s: s.start)
-            if not sentences:
-                continue
-            best = max(s.score for s in sentences)
-            passage = _passage(chunk, sentences)
-            # The best sentence decides; fusion rank breaks ties between similar passages.
-            passage.score = best + 0.1 * fused[chunk_id] / top_fused
-            passages.append(passage)
-        passages.sort(key=lambda p: p.score, reverse=True)
-        return passages
+            sim = similarity.get(f"{chunk_id}/{j:03d}", floor)
+            sentences.append(ScoredSentence(text, a, b, sim, overlap, sim + 0.3 * overlap))
+        if not sentences:
+            continue
+        best = max(s.score for s in sentences)
+        passage = _passage(chunk, sentences)
+        # The best sentence decides; fusion rank breaks ties between similar passages.
+        passage.score = best + 0.1 * fused[chunk_id] / top_fused
+        passages.append(passage)
+    passages.sort(key=lambda p: p.score, reverse=True)
+    return passages
 
 
 def _passage(chunk, sentences: list[ScoredSentence]) -> Passage:

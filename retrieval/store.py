@@ -126,8 +126,6 @@ class Store(ABC):
     @abstractmethod
     def query_sentences(self, vector: np.ndarray, n: int, keys: Sequence[str]) -> list[Hit]: ...
 
-    @abstractmethod
-    def sentences_of(self, chunk_ids: Sequence[str]) -> tuple[list[SentenceRow], np.ndarray]: ...
 
 
 def _collection_slug(model_name: str) -> str:
@@ -243,18 +241,6 @@ class ChromaStore(Store):
 
     def query_sentences(self, vector, n, keys):
         return self._query(self._sentences, vector, n, keys)
-
-    def sentences_of(self, chunk_ids):
-        if not chunk_ids:
-            return [], np.zeros((0, 0), dtype=np.float32)
-        got = self._sentences.get(
-            where=_match("chunk_id", chunk_ids), include=["documents", "metadatas", "embeddings"]
-        )
-        rows = [
-            SentenceRow(sid, m["chunk_id"], m["key"], text, int(m["start"]), int(m["end"]))
-            for sid, text, m in zip(got["ids"], got["documents"], got["metadatas"])
-        ]
-        return rows, np.asarray(got["embeddings"], dtype=np.float32)
 
 
 def make_store(settings: Settings, model_name: str) -> Store:
