@@ -85,6 +85,10 @@ def _make_chunk(doc: LoadedDocument, group: list[tuple[Block, int]], ordinal: in
     for block, _ in group:
         if block.kind == "heading":
             continue  # a heading is context, never an answer sentence
+        if block.kind in STANDALONE_KINDS:
+            # A caption with its credit, or a disclaimer, is read (and quoted) as one unit.
+            sentences.append((block.start - start, block.end - start))
+            continue
         sentences.extend((a - start, b - start) for a, b in split_sentences(doc.text, block.start, block.end))
     kind = first.kind if first.kind in STANDALONE_KINDS else "body"
     section = STANDALONE_KINDS.get(first.kind) or first.section

@@ -25,6 +25,7 @@ import numpy as np
 from .chunking import Chunk, chunk_document
 from .embedding import Embedder
 from .errors import RetrievalError, StoreError, UnknownDocumentError
+from .genres import document_genre
 from .keyword import KeywordIndex
 from .loading import SUPPORTED_SUFFIXES, DocumentError, LoadedDocument, load_document
 from .settings import Settings
@@ -223,6 +224,7 @@ class Index:
             publisher=doc.publisher, date=doc.date, source_url=doc.source_url, license=doc.license,
             sections=_sections(chunks), chunks=len(chunks), stored_file=stored_file,
             ingested_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), origin=origin,
+            genre=document_genre(doc.title, doc.publisher, doc.extra.get("label", "")),
         )
         self._put([record])
         rows, sentence_rows = _rows(record, chunks)
@@ -341,7 +343,7 @@ def _chunk_vectors(rows: list[ChunkRow], sentences: list[SentenceRow], vectors: 
 
 def _keyword_text(row: ChunkRow) -> str:
     m = row.metadata
-    return f"{m.get('title', '')}\n{m.get('section', '')}\n{row.text}"
+    return f"{m.get('title', '')}\n{m.get('publisher', '')}\n{m.get('section', '')}\n{row.text}"
 
 
 def _sections(chunks: list[Chunk]) -> list[str]:

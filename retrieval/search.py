@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from .embedding import Embedder
+from .genres import referenced_genres, referenced_kinds
 from .index import Index, Snapshot
 from .store import Hit
 from .keyword import tokenize
@@ -24,6 +25,8 @@ _KEYWORD = 30
 _CANDIDATES = 12
 _NEAR_DUPLICATE = 0.8  # token-set Jaccard above which two passages say the same thing
 _MMR_LAMBDA = 0.75
+_REFERENCE_BONUS = 0.06
+_CONTEXT_WEIGHT = 0.2
 
 
 @dataclass
@@ -87,8 +90,9 @@ class Retriever:
         store = self.index.store
         keys = snapshot.keys
         sentence_hits = store.query_sentences(vector, _DENSE_SENTENCES, keys)
+        chunk_hits = store.query_chunks(vector, _DENSE_CHUNKS, keys)
         lists = [
-            [h.chunk_id for h in store.query_chunks(vector, _DENSE_CHUNKS, keys)],
+            [h.chunk_id for h in chunk_hits],
             _unique(h.chunk_id for h in sentence_hits),
             [cid for cid, _ in snapshot.keyword.search(query, _KEYWORD)],
         ]
@@ -98,12 +102,14 @@ class Retriever:
                 fused[chunk_id] += 1.0 / (RRF_K + rank + 1)
         candidates = [c for c in sorted(fused, key=fused.get, reverse=True) if c in snapshot.chunks]
         candidates = candidates[:_CANDIDATES]
-        passages = _score(snapshot, candidates, sentence_hits, query_tokens, fused)
+        references = (referenced_genres(query), referenced_kinds(query))
+        passages = _score(snapshot, candidates, sentence_hits, chunk_hits, query_tokens, fused, references)
         return Retrieval(query, _diversify(passages, k), query_tokens)
 
 
-def _score(snapshot: Snapshot, chunk_ids: list[str], sentence_hits: list[Hit],
-           query_tokens: list[str], fused: dict[str, float]) -> list[Passage]:
+def _score(snapshot: Snapshot, chunk_ids: list[str], sentence_hits: list[Hit], chunk_hits: list[Hit],
+           query_tokens: list[str], fused: dict[str, float],
+           references: tuple[set[str], set[str]]) -> list[Passage]:
     """Score every sentence of the candidate passages against the question.
 
     Similarities come from the sentence search itself; a sentence outside its top hits is
@@ -112,19 +118,29 @@ def _score(snapshot: Snapshot, chunk_ids: list[str], sentence_hits: list[Hit],
     """
     similarity = {h.id: h.score for h in sentence_hits}
     floor = min(similarity.values(), default=0.0) - 0.05
+    passage_similarity = {h.id: h.score for h in chunk_hits}
+    passage_floor = min(passage_similarity.values(), default=0.0) - 0.05
+    genres, kinds = references
     weights = {t: snapshot.keyword.idf(t) for t in set(query_tokens)}
     total = sum(weights.values()) or 1.0
     top_fused = max(fused.values(), default=1.0)
     passages = []
     for chunk_id in chunk_ids:
         chunk = snapshot.chunks[chunk_id]
+        # "According to the commentary…", "the photo…": prefer what the question points at.
+        bonus = _REFERENCE_BONUS * (
+            (snapshot.records[chunk.key].genre in genres) + (chunk.metadata.get("kind") in kinds)
+        )
+        # A sentence is read in its passage's context: "Their leading sectors…" is about
+        # tariffs because its paragraph is.
+        bonus += _CONTEXT_WEIGHT * passage_similarity.get(chunk_id, passage_floor)
         sentences = []
         for j, (a, b) in enumerate(json.loads(chunk.metadata.get("sentences", "[]"))):
             text = chunk.text[a:b]
             words = set(tokenize(text))
             overlap = sum(w for t, w in weights.items() if t in words) / total
             sim = similarity.get(f"{chunk_id}/{j:03d}", floor)
-            sentences.append(ScoredSentence(text, a, b, sim, overlap, sim + 0.3 * overlap))
+            sentences.append(ScoredSentence(text, a, b, sim, overlap, sim + 0.3 * overlap + bonus))
         if not sentences:
             continue
         best = max(s.score for s in sentences)

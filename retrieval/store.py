@@ -53,6 +53,7 @@ class DocumentRecord:
     stored_file: str = ""
     ingested_at: str = ""
     origin: str = ""  # "documents" for the shipped corpus, "upload" for admin uploads, "cli"
+    genre: str = ""  # "analysis", "statement", "report" or "" (see genres.py)
 
     def to_metadata(self) -> dict[str, Any]:
         data = asdict(self)

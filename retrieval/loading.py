@@ -1,0 +1,471 @@
+"""Loaders: the bytes of one file in, a `LoadedDocument` with exact text and structure out.
+
+Every `Block.text` is exactly `doc.text[start:end]`, so passages and quotes built from blocks
+can always be checked against the source. Formats: .txt, .md, .html, .pdf (text layer), .docx.
+Raw web-page captures saved as text are recognised and their page furniture (image alt text,
+a category label) dropped, while captions and disclaimers are kept as labelled blocks.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path, PurePath
+
+from .errors import RetrievalError
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
+MAX_BYTES = 50 * 1024 * 1024
+_DOCX_MAX_UNCOMPRESSED = 100 * 1024 * 1024
+_DOCX_MAX_RATIO = 100
+
+
+class DocumentError(RetrievalError):
+    """A file that cannot be indexed; str(e) says why and what to do, in plain words."""
+
+
+@dataclass(frozen=True)
+class Block:
+    kind: str  # "title" | "heading" | "paragraph" | "caption" | "disclaimer"
+    text: str  # always exactly doc.text[start:end]
+    start: int
+    end: int
+    section: str  # heading of the enclosing section ("" before the first heading)
+
+
+@dataclass
+class LoadedDocument:
+    source: str
+    text: str
+    blocks: list[Block]
+    title: str
+    publisher: str = ""
+    date: str = ""
+    source_url: str = ""
+    license: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def safe_name(filename: str) -> str:
+    """A file name is only ever a label: no directories, no control characters."""
+    name = PurePath(str(filename).replace("\\", "/")).name
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
+    return name[:200] or "document"
+
+
+def load_path(path: Path) -> LoadedDocument:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as e:
+        raise DocumentError(f"{Path(path).name}: could not be read ({e.strerror or e}).") from e
+    return load_document(data, Path(path).name)
+
+
+def load_document(data: bytes, filename: str) -> LoadedDocument:
+    name = safe_name(filename)
+    suffix = PurePath(name).suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise DocumentError(
+            f"{name}: this format isn't supported; send one of {', '.join(SUPPORTED_SUFFIXES)}."
+        )
+    if len(data) > MAX_BYTES:
+        raise DocumentError(f"{name}: the file is larger than {MAX_BYTES // 1048576} MB.")
+    if not data.strip():
+        raise DocumentError(f"{name}: the file is empty.")
+    if suffix == ".pdf":
+        doc = _load_pdf(data, name)
+    elif suffix == ".docx":
+        doc = _load_docx(data, name)
+    elif suffix in (".html", ".htm"):
+        doc = _load_html(decode_text(data, name), name)
+    elif suffix in (".md", ".markdown"):
+        doc = _load_markdown(decode_text(data, name), name)
+    else:
+        doc = _load_plain(decode_text(data, name), name)
+    if not doc.blocks or not any(b.kind in ("paragraph", "caption", "disclaimer") for b in doc.blocks):
+        raise DocumentError(f"{name}: the file is empty (no readable text was found in it).")
+    return doc
+
+
+# -- text encodings ------------------------------------------------------------------------
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+def decode_text(data: bytes, filename: str) -> str:
+    """Detect the encoding (BOM, strict UTF-8, UTF-16 without BOM, East Asian code pages)."""
+    text = None
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            text = data[len(bom):].decode(encoding, errors="replace")
+            break
+    if text is None:
+        text = _guess_decode(data)
+    if text is None or _looks_binary(text):
+        raise DocumentError(f"{filename}: this doesn't look like text (is it a binary file with a text extension?).")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    if not text.strip():
+        raise DocumentError(f"{filename}: the file is empty.")
+    return text
+
+
+def _guess_decode(data: bytes) -> str | None:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    # UTF-16 without a BOM: every other byte of ASCII-range text is zero.
+    sample = data[:4000]
+    if len(sample) >= 4:
+        zeros_even = sample[0::2].count(0) / max(len(sample[0::2]), 1)
+        zeros_odd = sample[1::2].count(0) / max(len(sample[1::2]), 1)
+        if zeros_odd > 0.3 and zeros_even < 0.05:
+            return data.decode("utf-16-le", errors="replace")
+        if zeros_even > 0.3 and zeros_odd < 0.05:
+            return data.decode("utf-16-be", errors="replace")
+    if b"\x00" in sample:
+        return None
+    from charset_normalizer import from_bytes
+
+    candidates = []
+    for encoding in ("cp949", "shift_jis", "cp932", "euc_jp", "gb18030", "big5", "cp1252"):
+        try:
+            candidates.append((encoding, data.decode(encoding)))
+        except UnicodeDecodeError:
+            continue
+    best = from_bytes(data).best()
+    if best is not None and best.encoding:
+        guess = str(best)
+        if candidates and best.encoding not in {c for c, _ in candidates}:
+            # Prefer a strict East Asian decode that charset-normalizer's pick disagrees with
+            # only when its pick is a single-byte Western page (a common mis-detection).
+            if best.encoding.startswith(("cp125", "latin", "iso8859")):
+                return candidates[0][1]
+        return guess
+    return candidates[0][1] if candidates else None
+
+
+def _looks_binary(text: str) -> bool:
+    if not text:
+        return False
+    sample = text[:5000]
+    bad = sum(1 for ch in sample if ch == "\ufffd" or (unicodedata.category(ch) in ("Cc", "Co", "Cn") and ch not in "\n\r\t"))
+    return bad / len(sample) > 0.05
+
+
+# -- plain text and page captures --------------------------------------------------------
+_PARAGRAPHS = re.compile(r"[^\n](?:.|\n(?!\s*\n))*", re.UNICODE)
+_DATELINE = re.compile(r"^(Published|Updated|Posted)(\s+on)?\s+(?P<date>[A-Z][a-z]+\.? \d{1,2}, \d{4})\s*$")
+_CREDIT = re.compile(r"\((?:[^()]*\b(?:photo|image|credit|getty|reuters|ap|afp)\b[^()]*)\)\s*$", re.I)
+_DISCLAIMER = re.compile(
+    r"does not take institutional positions|views (?:represented|expressed) herein|do not necessarily reflect", re.I
+)
+_KNOWN_PUBLISHERS = {
+    "carnegie": "Carnegie Endowment for International Peace",
+    "brookings": "Brookings Institution",
+    "csis": "Center for Strategic and International Studies",
+    "rand": "RAND Corporation",
+}
+
+
+def _paragraph_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
+    spans = []
+    for m in _PARAGRAPHS.finditer(text):
+        a, b = _trim(text, m.start(), m.end())
+        if a < b:
+            spans.append((a + offset, b + offset))
+    return spans
+
+
+def _trim(text: str, a: int, b: int) -> tuple[int, int]:
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    return a, b
+
+
+def _looks_like_heading(line: str) -> bool:
+    words = line.split()
+    if not 1 <= len(words) <= 14 or len(line) > 110 or "\n" in line:
+        return False
+    if line[-1] in ".:;,!?" or line[0].islower():
+        return False
+    capitalised = sum(1 for w in words if w[:1].isupper() or not w[:1].isalpha())
+    return capitalised / len(words) >= 0.6
+
+
+def _load_plain(text: str, name: str) -> LoadedDocument:
+    spans = _paragraph_spans(text)
+    lines = [text[a:b] for a, b in spans]
+    kinds: list[str | None] = ["paragraph"] * len(spans)
+    title = ""
+    date = ""
+    publisher = ""
+    # A dateline ("Published on August 27, 2025") marks a captured article page: what comes
+    # before it is furniture, title and standfirst.
+    dateline = next((i for i, l in enumerate(lines[:12]) if _DATELINE.match(l)), None)
+    extra: dict[str, str] = {}
+    if dateline is not None:
+        date = _iso_date(_DATELINE.match(lines[dateline]).group("date"))
+        head = list(range(dateline))
+        caption = next((i for i in head if _CREDIT.search(lines[i])), None)
+        if caption is not None:
+            kinds[caption] = "caption"
+            for i in head:
+                if i < caption:
+                    kinds[i] = None  # image alt text above the caption
+        labels = [i for i in head if kinds[i] == "paragraph" and len(lines[i].split()) <= 3 and lines[i][:1].islower()]
+        for i in labels:
+            extra["label"] = lines[i]
+            kinds[i] = None
+        rest = [i for i in head if kinds[i] == "paragraph"]
+        if rest:
+            kinds[rest[0]] = "title"
+            title = lines[rest[0]]
+            # Standfirst and dateline stay together as one block, exactly as on the page.
+            standfirst = rest[1] if len(rest) > 1 else dateline
+            merged = (spans[standfirst][0], spans[dateline][1])
+            for i in range(standfirst, dateline + 1):
+                kinds[i] = None
+            kinds[standfirst] = "paragraph"
+            spans[standfirst] = merged
+    for i, line in enumerate(lines):
+        if kinds[i] == "paragraph" and _DISCLAIMER.search(line) and i >= len(lines) - 3:
+            kinds[i] = "disclaimer"
+            publisher = publisher or _publisher_from(line)
+    blocks = _blocks(text, spans, kinds, detect_headings=True)
+    if not title:
+        first = next((b for b in blocks if b.kind == "heading"), None)
+        if first is not None and blocks.index(first) == 0:
+            title = first.text
+            blocks[0] = Block("title", first.text, first.start, first.end, "")
+            blocks = _resection(blocks)
+    return LoadedDocument(name, text, blocks, title or PurePath(name).stem, publisher, date, extra=extra)
+
+
+def _publisher_from(disclaimer: str) -> str:
+    low = disclaimer.lower()
+    return next((v for k, v in _KNOWN_PUBLISHERS.items() if k in low), "")
+
+
+def _blocks(text: str, spans, kinds, detect_headings: bool) -> list[Block]:
+    blocks: list[Block] = []
+    section = ""
+    for (a, b), kind in zip(spans, kinds):
+        if kind is None:
+            continue
+        piece = text[a:b]
+        if kind == "paragraph" and detect_headings and _looks_like_heading(piece) and blocks:
+            kind = "heading"
+        if kind == "heading":
+            section = _clean_heading(piece)
+        blocks.append(Block(kind, piece, a, b, section if kind not in ("title",) else ""))
+    return blocks
+
+
+def _resection(blocks: list[Block]) -> list[Block]:
+    out, section = [], ""
+    for b in blocks:
+        if b.kind == "heading":
+            section = _clean_heading(b.text)
+        out.append(Block(b.kind, b.text, b.start, b.end, "" if b.kind == "title" else section))
+    return out
+
+
+def _clean_heading(text: str) -> str:
+    return re.sub(r"^#+\s*|\*\*|__", "", text).strip().rstrip(":")
+
+
+# -- markdown ------------------------------------------------------------------------------
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.S)
+
+
+def _load_markdown(raw: str, name: str) -> LoadedDocument:
+    meta: dict[str, str] = {}
+    m = _FRONT_MATTER.match(raw)
+    text = raw
+    if m:
+        meta = _parse_front_matter(m.group(1))
+        text = raw[m.end():]
+    spans = _paragraph_spans(text)
+    blocks: list[Block] = []
+    section = ""
+    title = meta.pop("title", "")
+    for a, b in spans:
+        piece = text[a:b]
+        if re.fullmatch(r"#{1,6}\s+.+", piece) or re.fullmatch(r"\*\*[^*\n]+\*\*", piece) or re.fullmatch(r"__[^_\n]+__", piece):
+            section = _clean_heading(piece)
+            kind = "heading"
+        elif re.fullmatch(r"\[(?:Figure|Table|Image|Photo)[^\]]*\]", piece, re.I):
+            kind = "caption"
+        elif not blocks and not title and _looks_like_heading(piece):
+            title, kind = piece, "title"
+        elif not blocks and title and piece.strip() == title.strip():
+            kind = "title"
+        else:
+            kind = "paragraph"
+        blocks.append(Block(kind, piece, a, b, "" if kind == "title" else section))
+    if not title:
+        title = next((_clean_heading(b.text) for b in blocks if b.kind == "heading"), PurePath(name).stem)
+    return LoadedDocument(
+        name, text, blocks, title,
+        publisher=meta.pop("publisher", ""),
+        date=_iso_date(meta.pop("date", "")),
+        source_url=meta.pop("source_url", ""),
+        license=meta.pop("license", "") or meta.pop("licence", ""),
+        extra=meta,
+    )
+
+
+def _parse_front_matter(block: str) -> dict[str, str]:
+    """`key: value` lines. Not strict YAML: real front matter often has unquoted colons."""
+    meta: dict[str, str] = {}
+    for line in block.splitlines():
+        m = re.match(r"^([A-Za-z_][\w-]*)\s*:\s*(.*)$", line)
+        if m:
+            value = m.group(2).strip()
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+                value = value[1:-1]
+            meta[m.group(1).lower()] = value
+    return meta
+
+
+_MONTHS = "%B %d, %Y", "%b %d, %Y", "%b. %d, %Y", "%d %B %Y"
+
+
+def _iso_date(value: str) -> str:
+    value = (value or "").strip()
+    m = re.match(r"(\d{4}-\d{2}-\d{2})", value)
+    if m:
+        return m.group(1)
+    for fmt in _MONTHS:
+        try:
+            return datetime.strptime(value, fmt).date().isoformat()
+        except ValueError:
+            continue
+    return ""
+
+
+# -- html ----------------------------------------------------------------------------------
+def _load_html(raw: str, name: str) -> LoadedDocument:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(raw, "lxml")
+    for tag in soup(["script", "style", "noscript", "template", "svg", "head", "iframe", "nav", "footer", "form"]):
+        tag.decompose()
+    title_tag = BeautifulSoup(raw, "lxml").title
+    pieces: list[tuple[str, str]] = []
+    for el in soup.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "blockquote", "td", "th", "pre", "figcaption", "dd", "dt"]):
+        if el.find_parent(["p", "li", "blockquote", "td", "th", "figcaption"]):
+            continue  # nested inside a block already taken
+        value = re.sub(r"\s+", " ", el.get_text(" ", strip=True)).strip()
+        if value:
+            kind = "heading" if el.name.startswith("h") else "caption" if el.name == "figcaption" else "paragraph"
+            pieces.append((kind, value))
+    if not pieces:
+        body = soup.body.get_text("\n", strip=True) if soup.body else ""
+        pieces = [("paragraph", p) for p in body.split("\n") if p.strip()]
+    title = title_tag.get_text(strip=True) if title_tag else ""
+    return _assemble(name, pieces, title)
+
+
+def _assemble(name: str, pieces: list[tuple[str, str]], title: str = "") -> LoadedDocument:
+    """Join extracted pieces into one text with blank lines between them, keeping offsets."""
+    parts, blocks, section, cursor = [], [], "", 0
+    for kind, value in pieces:
+        if kind == "heading":
+            section = _clean_heading(value)
+            if not title and not blocks:
+                title, kind = value, "title"
+        start = cursor
+        parts.append(value)
+        cursor += len(value) + 2
+        blocks.append(Block(kind, value, start, start + len(value), "" if kind == "title" else section))
+    text = "\n\n".join(parts)
+    return LoadedDocument(name, text, blocks, title or PurePath(name).stem)
+
+
+# -- pdf -----------------------------------------------------------------------------------
+def _load_pdf(data: bytes, name: str) -> LoadedDocument:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            try:
+                reader.decrypt("")
+            except Exception as e:
+                raise DocumentError(f"{name}: the PDF is password-protected; send an unprotected copy.") from e
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except DocumentError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError, IndexError) as e:
+        raise DocumentError(f"{name}: could not be read as a PDF (it may be damaged); re-export it and try again.") from e
+    except Exception as e:  # pypdf raises many internal types on malformed input
+        raise DocumentError(f"{name}: could not be read as a PDF ({type(e).__name__}); re-export it and try again.") from e
+    text = "\n\n".join(p.strip() for p in pages if p.strip())
+    if not text.strip():
+        raise DocumentError(f"{name}: the PDF has no text layer (it looks scanned); run OCR on it or send the text.")
+    meta = {}
+    try:
+        meta = reader.metadata or {}
+    except Exception:
+        pass
+    # PDF text comes in lines; rejoin lines within paragraphs so sentences aren't cut.
+    paragraphs = []
+    for para in re.split(r"\n\s*\n", text):
+        joined = re.sub(r"-\n(?=[a-z])", "", para)
+        joined = re.sub(r"\s*\n\s*", " ", joined).strip()
+        if joined:
+            paragraphs.append(("heading" if _looks_like_heading(joined) else "paragraph", joined))
+    doc = _assemble(name, paragraphs, str(meta.get("/Title") or "").strip())
+    doc.publisher = str(meta.get("/Author") or "").strip()
+    return doc
+
+
+# -- docx ----------------------------------------------------------------------------------
+def _load_docx(data: bytes, name: str) -> LoadedDocument:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as e:
+        raise DocumentError(f"{name}: could not be read as a Word document (.docx); re-save it and try again.") from e
+    total = sum(i.file_size for i in infos)
+    packed = sum(i.compress_size for i in infos) or 1
+    if total > _DOCX_MAX_UNCOMPRESSED or total / packed > _DOCX_MAX_RATIO:
+        # Checked from the zip directory before anything is extracted: a zip bomb never expands.
+        raise DocumentError(f"{name}: the document expands to an implausible size; it was not opened.")
+    from docx import Document
+
+    try:
+        document = Document(io.BytesIO(data))
+    except Exception as e:
+        raise DocumentError(f"{name}: could not be read as a Word document (.docx); re-save it and try again.") from e
+    pieces: list[tuple[str, str]] = []
+    for para in document.paragraphs:
+        value = para.text.strip()
+        if not value:
+            continue
+        style = (para.style.name if para.style is not None else "") or ""
+        kind = "heading" if style.startswith("Heading") or style == "Title" else "paragraph"
+        pieces.append((kind, value))
+    for table in document.tables:
+        for row in table.rows:
+            cells = [c.text.strip() for c in row.cells if c.text.strip()]
+            if cells:
+                pieces.append(("paragraph", " | ".join(dict.fromkeys(cells))))
+    props = document.core_properties
+    doc = _assemble(name, pieces, (props.title or "").strip())
+    # Core properties' dates are often a template's, not the document's: not used.
+    doc.publisher = (props.author or "").strip()
+    return doc
