@@ -122,16 +122,16 @@ def _guess_decode(data: bytes) -> str | None:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    # UTF-16 without a BOM: every other byte of ASCII-range text is zero.
+    # UTF-16 without a BOM: NUL bytes never occur in text in the other encodings we accept.
     sample = data[:4000]
-    if len(sample) >= 4:
-        zeros_even = sample[0::2].count(0) / max(len(sample[0::2]), 1)
-        zeros_odd = sample[1::2].count(0) / max(len(sample[1::2]), 1)
-        if zeros_odd > 0.3 and zeros_even < 0.05:
-            return data.decode("utf-16-le", errors="replace")
-        if zeros_even > 0.3 and zeros_odd < 0.05:
-            return data.decode("utf-16-be", errors="replace")
     if b"\x00" in sample:
+        for encoding in ("utf-16-le", "utf-16-be"):
+            try:
+                text = data[: len(data) - len(data) % 2].decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            if not _looks_binary(text):
+                return text
         return None
     from charset_normalizer import from_bytes
 
