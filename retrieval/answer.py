@@ -23,6 +23,7 @@ _KEEP_WITHIN = 0.12  # sentences this close to the best one are worth adding
 _MIN_WORDS = 3
 _MAX_ANSWER_CHARS = 900
 _REDUNDANT = 0.6
+_BRIEF_MIN_SIMILARITY = 0.3
 
 
 @dataclass
@@ -104,6 +105,30 @@ def select_sentences(passages: list[Passage], max_sentences: int) -> list[tuple[
     for i, (p, _) in enumerate(picked):
         first_seen.setdefault(p.doc_id, i)
     picked.sort(key=lambda ps: (first_seen[ps[0].doc_id], ps[0].start + ps[1].start, order[ps[0].chunk_id]))
+    return picked
+
+
+def select_briefing_points(passages: list[Passage], limit: int, exclude: set[str] = frozenset(),
+                           per_passage: int = 2) -> list[tuple[Passage, ScoredSentence]]:
+    """Relevant, non-repetitive sentences spread over several passages, most relevant first."""
+    candidates = sorted(
+        ((p, s) for p in passages for s in p.sentences
+         if len(s.text.split()) >= 6 and s.text not in exclude
+         and (s.similarity >= _BRIEF_MIN_SIMILARITY or s.overlap >= MIN_OVERLAP)),
+        key=lambda ps: ps[1].score, reverse=True,
+    )
+    picked: list[tuple[Passage, ScoredSentence]] = []
+    seen_words: list[set[str]] = []
+    used: dict[str, int] = {}
+    for passage, sentence in candidates:
+        words = set(tokenize(sentence.text))
+        if used.get(passage.chunk_id, 0) >= per_passage or any(_overlap(words, w) > _REDUNDANT for w in seen_words):
+            continue
+        picked.append((passage, sentence))
+        seen_words.append(words)
+        used[passage.chunk_id] = used.get(passage.chunk_id, 0) + 1
+        if len(picked) >= limit:
+            break
     return picked
 
 

@@ -89,7 +89,10 @@ def _make_chunk(doc: LoadedDocument, group: list[tuple[Block, int]], ordinal: in
             # A caption with its credit, or a disclaimer, is read (and quoted) as one unit.
             sentences.append((block.start - start, block.end - start))
             continue
-        sentences.extend((a - start, b - start) for a, b in split_sentences(doc.text, block.start, block.end))
+        sentences.extend(
+            (a - start, b - start) for a, b in split_sentences(doc.text, block.start, block.end)
+            if any(ch.isalnum() for ch in doc.text[a:b])  # "* * *" separators are not sentences
+        )
     kind = first.kind if first.kind in STANDALONE_KINDS else "body"
     section = STANDALONE_KINDS.get(first.kind) or first.section
     body_paragraphs = [p for b, p in group if b.kind != "heading"]

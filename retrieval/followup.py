@@ -31,6 +31,6 @@ def needs_context(question: str) -> bool:
     content = tokenize(question)
     if _CONTINUATION.match(question):
         return True
-    if len(content) <= 2:
+    if len(content) <= 2 and len(question.split()) <= 4:
         return True
     return bool(_REFERRING.search(question)) and len(content) <= 4

@@ -264,7 +264,7 @@ def _blocks(text: str, spans, kinds, detect_headings: bool) -> list[Block]:
         if kind is None:
             continue
         piece = text[a:b]
-        if kind == "paragraph" and detect_headings and _looks_like_heading(piece) and blocks:
+        if kind == "paragraph" and detect_headings and _looks_like_heading(piece):
             kind = "heading"
         if kind == "heading":
             section = _clean_heading(piece)

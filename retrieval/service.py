@@ -11,7 +11,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .answer import Answer, abstain, cite, compose_extractive, select_sentences
+from .answer import Answer, abstain, cite, compose_extractive, select_briefing_points, select_sentences
 from .embedding import Embedder, make_embedder
 from .followup import standalone_query
 from .hygiene import clean_question
@@ -82,23 +82,20 @@ class Assistant:
         return result
 
     def brief(self, topic: str | None = None, max_points: int = 6) -> Briefing:
-        """3–6 cited points across the documents: on a topic, or over the main themes."""
-        queries = [topic] if topic else list(BRIEFING_THEMES)
-        per_query = max_points if topic else 1
+        """3–6 cited points across the documents: on a topic, or one per main theme."""
         points: list[BriefingPoint] = []
-        seen: set[str] = set()
-        for query in queries:
-            retrieval = self.retriever.retrieve(query, self.settings.top_k)
-            if compose_extractive(query, retrieval, 1).abstained:
+        if topic:
+            retrieval = self.retriever.retrieve(topic, max(self.settings.top_k, 8))
+            if not compose_extractive(topic, retrieval, 1).abstained:
+                points = [BriefingPoint(s.text, p) for p, s in select_briefing_points(retrieval.passages, max_points)]
+            return Briefing(topic, points)
+        for theme in BRIEFING_THEMES[:max_points]:
+            retrieval = self.retriever.retrieve(theme, self.settings.top_k)
+            if compose_extractive(theme, retrieval, 1).abstained:
                 continue
-            for passage, sentence in select_sentences(retrieval.passages, per_query + 2):
-                if sentence.text in seen or len(points) >= max_points:
-                    continue
-                seen.add(sentence.text)
+            for passage, sentence in select_briefing_points(retrieval.passages, 1, exclude={p.text for p in points}):
                 points.append(BriefingPoint(sentence.text, passage))
-                if not topic:
-                    break
-        return Briefing(topic or "main themes", points)
+        return Briefing("main themes", points)
 
 
 class Services:

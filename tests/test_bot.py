@@ -1,0 +1,343 @@
+"""End to end: the real python-telegram-bot Application over HTTP against a Bot API on 127.0.0.1.
+
+Several users in private and group chats; every assertion is about what a user would see.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import shutil
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from docx import Document
+
+from bot.app import build_app
+from bot.render import split_message
+from bot.replies import send_html
+from bot.settings import BotSettings
+from retrieval.service import Services
+from tests.botapi_emulator import BotApiEmulator, parse_html
+from tests.conftest import DOCUMENTS
+from tests.test_loading import _pdf_bytes
+
+TOKEN = "123456789:TEST-token-for-the-emulator-only-xx"
+ADMIN, ALICE, BOB, CAROL = 1001, 1002, 1003, 1004
+GROUP = -100777
+
+
+def make_settings(data_dir, emu: BotApiEmulator) -> BotSettings:
+    return BotSettings(
+        _env_file=None, data_dir=data_dir, documents_dir=DOCUMENTS, telegram_bot_token=TOKEN,
+        admin_user_ids=[ADMIN], telegram_api_base_url=emu.base_url, telegram_file_base_url=emu.base_file_url,
+        max_upload_mb=4, poll_timeout=1, user_rate_limit_per_minute=1000,
+    )
+
+
+async def start_bot(settings, embedder):
+    application = build_app(settings, Services(settings, embedder=embedder))
+    # The same order as Application.run_polling: initialize, post_init, start.
+    await application.initialize()
+    await application.post_init(application)
+    await application.start()
+    await application.updater.start_polling(poll_interval=0.0, timeout=1)
+    return application
+
+
+async def stop_bot(application) -> None:
+    await application.updater.stop()
+    await application.stop()
+    await application.shutdown()
+    await application.post_shutdown(application)
+
+
+@pytest.fixture(scope="module")
+async def env(tmp_path_factory, corpus_dir, embedder):
+    data_dir = tmp_path_factory.mktemp("bot") / "var"
+    shutil.copytree(corpus_dir, data_dir)
+    emu = await BotApiEmulator(TOKEN).start()
+    settings = make_settings(data_dir, emu)
+    application = await start_bot(settings, embedder)
+    users = {uid: emu.user(uid, name, name.lower() + "_user") for uid, name in
+             [(ADMIN, "Admin"), (ALICE, "Alice"), (BOB, "Bob"), (CAROL, "Carol")]}
+    emu.group(GROUP, "Policy Group", admins=[BOB])
+    holder = {"emu": emu, "app": application, "settings": settings, "users": users, "embedder": embedder}
+    yield holder
+    await stop_bot(holder["app"])
+    await emu.stop()
+
+
+async def ask_private(env, user_id: int, text: str):
+    emu = env["emu"]
+    chat = emu.private_chat(env["users"][user_id])
+    before = len(emu.messages(chat.id))
+    emu.send_text(chat, env["users"][user_id], text)
+    messages = await emu.wait_for_messages(chat.id, before + 1, timeout=60)
+    return chat, messages[before]
+
+
+async def test_private_question_with_sources_quotes_and_feedback(env):
+    emu = env["emu"]
+    chat, reply = await ask_private(env, ALICE, "Which technology areas did Ishiba and Lee discuss?")
+    assert reply.parse_mode == "HTML"
+    assert "hydrogen" in reply.text and "[1]" in reply.text
+    assert "Sources" in reply.text and "2025-08-27" in reply.text
+    assert (chat.id, "typing") in emu.chat_actions
+    labels = [b["text"] for b in reply.buttons()]
+    assert labels == ["Show quotes", "👍", "👎"]
+
+    emu.press_button(chat, env["users"][ALICE], reply.message_id, reply.button("Show quotes")["callback_data"])
+    quotes = (await emu.wait_for_messages(chat.id, 2))[1]
+    assert "“During the Ishiba-Lee meeting" in quotes.text and quotes.reply_to_message_id == reply.message_id
+
+    for label in ("👍", "👍", "👎"):
+        qid = emu.press_button(chat, env["users"][ALICE], reply.message_id, reply.button(label)["callback_data"])
+        await emu.wait_for(lambda: emu.callback_answer(qid))
+    feedback = env["app"].bot_data["research_bot"].state.feedback()
+    assert [f["vote"] for f in feedback] == [-1]  # one vote, changed by the second press
+
+
+async def test_follow_up_uses_the_conversation_and_reset_clears_it(env):
+    await ask_private(env, CAROL, "Who is the Japanese prime minister mentioned in the commentary?")
+    _, follow_up = await ask_private(env, CAROL, "And his South Korean counterpart?")
+    assert "Lee Jae Myung" in follow_up.text
+    _, done = await ask_private(env, CAROL, "/reset")
+    assert "forgotten" in done.text
+
+
+async def test_start_lists_documents_and_commands_are_registered(env):
+    _, reply = await ask_private(env, ALICE, "/start")
+    assert "5 policy documents" in reply.text and "Spirit of Camp David" in reply.text
+    assert "/docs" not in reply.text  # admin commands only for admins
+    scopes = {json.loads(k)["type"] for k in env["emu"].commands}
+    assert {"all_private_chats", "all_group_chats", "chat"} <= scopes
+    _, admin_help = await ask_private(env, ADMIN, "/help")
+    assert "/docs" in admin_help.text
+
+
+async def test_bad_messages_get_clear_answers(env):
+    _, unknown = await ask_private(env, ALICE, "/frobnicate now")
+    assert "don't know /frobnicate" in unknown.text
+    _, html = await ask_private(env, ALICE, "<b>hi</b><script>alert('xss')</script>")
+    assert "<script" not in html.html and "Ask me a question" in html.text
+    _, token = await ask_private(env, ALICE, f"is {TOKEN} valid? what is age-tech")
+    assert TOKEN not in token.html
+    _, empty = await ask_private(env, ALICE, "🙂🙂🙂")
+    assert "question about the documents" in empty.text
+    _, off = await ask_private(env, ALICE, "How do I bake sourdough bread?")
+    assert "couldn't find this in the documents" in off.text and "closest passages" in off.text
+
+
+async def test_group_is_quiet_unless_addressed(env):
+    emu = env["emu"]
+    group = emu.chats[GROUP]
+    alice = env["users"][ALICE]
+    emu.send_text(group, alice, "Lunch at noon, anyone?")
+    emu.send_text(group, alice, "/ask@SomeOtherBot what is age-tech?")
+    emu.send_text(group, alice, "/ask What is age-tech as described in the commentary?")
+    first = (await emu.wait_for_messages(GROUP, 1))[0]
+    await asyncio.sleep(0.5)
+    assert len(emu.messages(GROUP)) == 1  # chatter and the other bot's command were ignored
+    assert "age-tech" in first.text and "[1]" in first.text
+
+    emu.send_text(group, alice, "@PolicyResearchBot which areas did Lee and Ishiba discuss?")
+    second = (await emu.wait_for_messages(GROUP, 2))[1]
+    assert "hydrogen" in second.text
+    emu.send_text(group, alice, "/ask@PolicyResearchBot when was the commentary published?")
+    third = (await emu.wait_for_messages(GROUP, 3))[2]
+    assert "August 27, 2025" in third.text
+    # A reply to the bot is a follow-up to the question it answered.
+    emu.send_text(group, alice, "and in which city was the press conference held?", reply_to_message_id=second.message_id)
+    fourth = (await emu.wait_for_messages(GROUP, 4))[3]
+    assert "Tokyo" in fourth.text
+
+
+async def test_brief_on_a_topic_and_on_main_themes(env):
+    emu = env["emu"]
+    group = emu.chats[GROUP]
+    emu.send_text(group, env["users"][ALICE], "/brief technology cooperation")
+    count = len(emu.messages(GROUP))
+    briefing = (await emu.wait_for_messages(GROUP, count + 1 if count else 1))[-1]
+    emu.send_text(group, env["users"][ALICE], "/brief")
+    themes = (await emu.wait_for_messages(GROUP, len(emu.messages(GROUP)) + 1))[-1]
+    for b in (briefing, themes):
+        bullets = [line for line in b.text.splitlines() if line.startswith("• ")]
+        assert 3 <= len(bullets) <= 6, b.text
+        assert all("[" in line and "(20" in line for line in bullets)  # cited, with the source's date
+    assert "technolog" in briefing.text.lower()
+    assert len({line.split("(")[-1] for line in themes.text.splitlines() if line.startswith("• ")}) >= 2  # several sources
+
+
+async def test_subscriptions_are_admin_only_scheduled_and_survive_restart(env):
+    emu = env["emu"]
+    group = emu.chats[GROUP]
+    start = len(emu.messages(GROUP))
+    emu.send_text(group, env["users"][ALICE], "/subscribe 08:30 hydrogen")  # Alice is not a group admin
+    refusal = (await emu.wait_for_messages(GROUP, start + 1))[-1]
+    assert "Only this group's administrators" in refusal.text
+    emu.send_text(group, env["users"][BOB], "/subscribe 25:99")
+    usage = (await emu.wait_for_messages(GROUP, start + 2))[-1]
+    assert "Usage: /subscribe HH:MM" in usage.text
+    emu.send_text(group, env["users"][BOB], "/subscribe 08:30 hydrogen")
+    ok = (await emu.wait_for_messages(GROUP, start + 3))[-1]
+    assert "Daily briefing" in ok.text and "08:30" in ok.text
+
+    async def fire_and_wait(application) -> str:
+        jobs = application.job_queue.get_jobs_by_name(f"briefing:{GROUP}:08:30:hydrogen")
+        assert len(jobs) == 1
+        before = len(emu.messages(GROUP))
+        # Bring the daily run forward instead of waiting for 08:30: the real scheduled job fires.
+        jobs[0].job.modify(next_run_time=datetime.now(timezone.utc) + timedelta(seconds=0.5))
+        return (await emu.wait_for_messages(GROUP, before + 1, timeout=30))[-1].text
+
+    posted = await fire_and_wait(env["app"])
+    assert "Briefing: hydrogen" in posted and "•" in posted
+
+    await stop_bot(env["app"])
+    env["app"] = await start_bot(env["settings"], env["embedder"])  # a restart
+    posted_again = await fire_and_wait(env["app"])
+    assert "Briefing: hydrogen" in posted_again
+
+    emu.send_text(group, env["users"][BOB], "/subscriptions")
+    listing = (await emu.wait_for_messages(GROUP, len(emu.messages(GROUP)) + 1))[-1]
+    assert "08:30" in listing.text and "hydrogen" in listing.text
+    emu.send_text(group, env["users"][BOB], "/unsubscribe")
+    stopped = (await emu.wait_for_messages(GROUP, len(emu.messages(GROUP)) + 1))[-1]
+    assert "Stopped 1" in stopped.text
+    assert not env["app"].job_queue.get_jobs_by_name(f"briefing:{GROUP}:08:30:hydrogen")
+
+
+def _docx(text: str) -> bytes:
+    document = Document()
+    document.add_heading("Ocean Data Accord", level=1)
+    document.add_paragraph(text)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+UPLOADS = [
+    ("lunar.txt", b"Lunar Mining Charter\n\nThe Lunar Mining Charter assigns prospecting rights to the Selene Consortium.",
+     "Who holds prospecting rights under the Lunar Mining Charter?", "Selene Consortium"),
+    ("arctic.md", b"---\ntitle: Arctic Shipping Memo\ndate: 2026-05-02\n---\n\nThe Arctic Shipping Memo caps icebreaker "
+     b"escorts at nine convoys per season.", "How many convoys does the Arctic Shipping Memo allow?", "nine convoys"),
+    ("fusion.html", b"<html><head><title>Fusion Grid Note</title><script>var x=1</script></head><body>"
+     b"<p>The Fusion Grid Note names Tromso as the first pilot site.</p></body></html>",
+     "Which city is the first pilot site in the Fusion Grid Note?", "Tromso"),
+    ("ocean.docx", _docx("The Ocean Data Accord stores buoy readings in a shared archive in Valparaiso."),
+     "Where does the Ocean Data Accord store buoy readings?", "Valparaiso"),
+    ("quantum.pdf", _pdf_bytes("The Quantum Ledger Pact sets a review in Reykjavik every spring."),
+     "Where is the Quantum Ledger Pact reviewed?", "Reykjavik"),
+]
+
+
+async def upload(env, user_id: int, name: str, data: bytes, **kw):
+    emu = env["emu"]
+    chat = emu.private_chat(env["users"][user_id])
+    before = len(emu.messages(chat.id))
+    emu.send_document(chat, env["users"][user_id], name, data, **kw)
+    status = (await emu.wait_for_messages(chat.id, before + 1))[before]
+    done_words = ("Added", "Replaced", "Already", "Not indexed", "can't", "limit", "larger", "Sorry")
+    await emu.wait_for(lambda: any(w in status.text for w in done_words), timeout=120)
+    return status
+
+
+@pytest.mark.parametrize("name, data, question, expected", UPLOADS, ids=[u[0] for u in UPLOADS])
+async def test_admin_upload_of_each_format_is_answerable_at_once(env, name, data, question, expected):
+    status = await upload(env, ADMIN, name, data)
+    assert "Added" in status.text and "chunks" in status.text
+    _, answer = await ask_private(env, ALICE, question)
+    assert expected in answer.text, answer.text
+
+
+async def test_duplicates_and_replacements(env):
+    again = await upload(env, ADMIN, "lunar.txt", UPLOADS[0][1])
+    assert "Already indexed" in again.text
+    newer = await upload(env, ADMIN, "lunar.txt", UPLOADS[0][1].replace(b"Selene Consortium", b"Artemis Guild"))
+    assert "Replaced" in newer.text
+    _, answer = await ask_private(env, ALICE, "Who holds prospecting rights under the Lunar Mining Charter?")
+    assert "Artemis Guild" in answer.text and "Selene" not in answer.text
+
+
+async def test_non_admins_are_refused_and_nothing_changes(env):
+    docs_before = env["app"].bot_data["research_bot"].services.index.documents()
+    status = await upload(env, ALICE, "sneaky.txt", b"Sneaky Doc\n\nThe sneaky document claims the moon is cheese.")
+    assert "only the bot's administrators" in status.text
+    for command in ("/docs", "/remove abc", "/reindex", "/stats"):
+        _, reply = await ask_private(env, ALICE, command)
+        assert "only the bot's administrators" in reply.text
+    assert env["app"].bot_data["research_bot"].services.index.documents() == docs_before
+    audit = (env["settings"].data_dir / "audit.log").read_text().splitlines()
+    assert any(json.loads(line)["result"].startswith("refused") and json.loads(line)["user_id"] == ALICE
+               for line in audit)
+
+
+async def test_large_and_malformed_files_get_clear_answers(env):
+    big = await upload(env, ADMIN, "big.txt", b"word " * (1024 * 1024))  # 5 MB, over the 4 MB setting
+    assert "limit is 4 MB" in big.text
+    huge = await upload(env, ADMIN, "huge.pdf", b"%PDF", declared_size=100 * 1024 * 1024)
+    assert "limit is 4 MB" in huge.text  # refused before any download
+    broken = await upload(env, ADMIN, "broken.pdf", b"%PDF-1.7\nnot really a pdf")
+    assert "Not indexed" in broken.text and "could not be read as a PDF" in broken.text
+    exe = await upload(env, ADMIN, "tool.exe", b"MZ\x90\x00")
+    assert "can't index tool.exe" in exe.text
+
+
+async def test_docs_remove_with_confirmation_and_never_cited_again(env):
+    emu = env["emu"]
+    await upload(env, ADMIN, "tidal.txt", b"Tidal Power Compact\n\nThe Tidal Power Compact funds a turbine array at Orkney.")
+    chat, listing = await ask_private(env, ADMIN, "/docs")
+    assert "Documents" in listing.text
+    index = env["app"].bot_data["research_bot"].services.index
+    doc_id = next(d.doc_id for d in index.documents() if d.title == "Tidal Power Compact")
+    _, confirm = await ask_private(env, ADMIN, f"/remove {doc_id}")
+    assert "Tidal Power Compact" in confirm.text
+    emu.press_button(chat, env["users"][ADMIN], confirm.message_id, confirm.button("Remove")["callback_data"])
+    await emu.wait_for(lambda: "Removed" in confirm.text)
+    _, answer = await ask_private(env, ALICE, "Where does the Tidal Power Compact fund a turbine array?")
+    assert "Orkney" not in answer.text and "couldn't find" in answer.text
+    _, stats = await ask_private(env, ADMIN, "/stats")
+    assert "Questions answered" in stats.text and "Documents:" in stats.text
+
+
+async def test_html_in_documents_and_questions_is_escaped(env):
+    await upload(env, ADMIN, "markup.txt",
+                 b"Markup Test Brief\n\nThe Markup Test Brief says <b>tariffs</b> & <script>quotas</script> rose 5% in Oslo.")
+    _, answer = await ask_private(env, ALICE, "What does the Markup Test Brief say rose in Oslo? <i>please</i>")
+    assert "<b>tariffs</b>" in answer.text  # shown literally, as the document has it
+    assert "<script>" not in answer.html  # never as markup
+
+
+LONG = "Sentence with <b>markup</b> & an ampersand, repeated to make a very long answer. " * 120
+
+
+@pytest.mark.parametrize("html", [
+    f"<b>Title</b>\n\n{LONG}",
+    "\n\n".join(f"[{i}] <i>Source {i}</i> (Publisher, 2025-01-01) — Section" for i in range(400)),
+    "<blockquote>" + "quote " * 2000 + "</blockquote>",
+    "x" * 9000,
+    "가" * 5000,
+])
+def test_split_message_respects_the_limit_and_keeps_html_valid(html):
+    from html import escape
+
+    if "<" not in html:
+        html = escape(html)
+    pieces = split_message(html.replace("& ", "&amp; "))
+    assert len(pieces) >= 2
+    for piece in pieces:
+        plain = parse_html(piece)  # raises like Telegram would on broken HTML
+        assert len(plain.encode("utf-16-le")) // 2 <= 4096
+    lines = [line for piece in pieces for line in piece.split("\n") if line.startswith("[")]
+    assert all(line.endswith("— Section") for line in lines)  # no citation line was cut
+
+
+async def test_long_output_is_delivered_in_several_valid_messages(env):
+    emu = env["emu"]
+    chat = emu.private_chat(env["users"][ALICE])
+    before = len(emu.messages(chat.id))
+    await send_html(env["app"].bot, chat.id, f"<b>Long</b>\n\n{LONG.replace('& ', '&amp; ')}")
+    sent = emu.messages(chat.id)[before:]
+    assert len(sent) >= 2 and all(len(m.text) <= 4096 for m in sent)
