@@ -341,3 +341,50 @@ async def test_long_output_is_delivered_in_several_valid_messages(env):
     await send_html(env["app"].bot, chat.id, f"<b>Long</b>\n\n{LONG.replace('& ', '&amp; ')}")
     sent = emu.messages(chat.id)[before:]
     assert len(sent) >= 2 and all(len(m.text) <= 4096 for m in sent)
+
+
+async def test_flood_limit_is_waited_out_and_the_answer_arrives_once(env):
+    emu = env["emu"]
+    emu.inject_fault("sendMessage", 429, retry_after=1)
+    chat, reply = await ask_private(env, BOB, "What is age-tech as described in the commentary?")
+    await asyncio.sleep(0.5)
+    answers = [m for m in emu.messages(chat.id) if "age-tech" in m.text]
+    assert len(answers) == 1 and "[1]" in reply.text
+
+
+async def test_briefings_for_a_chat_that_removed_the_bot_are_dropped(env):
+    emu = env["emu"]
+    gone = emu.group(-100999, "Old Group", admins=[BOB])
+    emu.send_text(gone, env["users"][BOB], "/subscribe 07:00")
+    await emu.wait_for_messages(gone.id, 1)
+    state = env["app"].bot_data["research_bot"].state
+    assert state.subscriptions(gone.id)
+    emu.forbidden_chats.add(gone.id)
+    job = env["app"].job_queue.get_jobs_by_name(f"briefing:{gone.id}:07:00:")[0]
+    job.job.modify(next_run_time=datetime.now(timezone.utc) + timedelta(seconds=0.2))
+    await emu.wait_for(lambda: not state.subscriptions(gone.id), timeout=30)
+    await emu.wait_for(lambda: not env["app"].job_queue.get_jobs_by_name(f"briefing:{gone.id}:07:00:"))
+
+
+def test_the_token_never_reaches_the_logs():
+    import logging
+
+    from bot.logs import configure_logging
+
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    stream = io.StringIO()
+    try:
+        configure_logging("DEBUG", TOKEN)
+        root.handlers[0].setStream(stream)
+        logging.getLogger("bot.test").info("POST https://api.telegram.org/bot%s/getMe", TOKEN)
+        logging.getLogger("bot.test").warning("user pasted 987654321:%s", "B" * 35)
+        try:
+            raise RuntimeError(f"failed calling /bot{TOKEN}/sendMessage")
+        except RuntimeError:
+            logging.getLogger("bot.test").exception("request failed")
+    finally:
+        root.handlers[:], root.level = saved[0], saved[1]
+    output = stream.getvalue()
+    assert TOKEN not in output and "B" * 35 not in output and "[redacted" in output
+    assert logging.getLogger("httpx").getEffectiveLevel() >= logging.WARNING  # httpx logs URLs at INFO
