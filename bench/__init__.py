@@ -1,0 +1,1 @@
+"""Evaluation and benchmarks: the project beside the usual LangChain recipe."""
