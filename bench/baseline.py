@@ -48,3 +48,9 @@ class Baseline:
 
     def retrieve(self, question: str) -> list[str]:
         return [d.page_content for d in self.retriever.invoke(question)]
+
+
+if __name__ == "__main__":  # cold start: python -m bench.baseline CHROMA_DIR "question"
+    import sys
+
+    print("\n---\n".join(Baseline([], directory=sys.argv[1]).retrieve(sys.argv[2])))

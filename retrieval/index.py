@@ -64,6 +64,18 @@ class Snapshot:
     records: dict[str, DocumentRecord]  # by key
     chunks: dict[str, ChunkRow]  # by chunk id
     keyword: KeywordIndex
+    chunk_ids: list[str] = field(default_factory=list)
+    # Passage vectors in memory (1.5 KB each): scoring every passage is a matrix product, far
+    # cheaper than a round trip to the vector store on each question.
+    matrix: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+
+    def passage_similarities(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
+        if not self.chunk_ids:
+            return []
+        scores = self.matrix @ vector
+        top = np.argpartition(-scores, min(n, len(scores) - 1))[:n]
+        top = top[np.argsort(-scores[top])]
+        return [(self.chunk_ids[i], float(scores[i])) for i in top]
 
     @property
     def keys(self) -> list[str]:
@@ -122,7 +134,9 @@ class Index:
         for row in self.store.chunks([k for k in live if k not in known]):
             chunks[row.chunk_id] = row
         keyword = KeywordIndex(list(chunks), [_keyword_text(c) for c in chunks.values()])
-        return Snapshot(signature, live, chunks, keyword)
+        chunk_ids = list(chunks)
+        matrix = np.stack([chunks[c].vector for c in chunk_ids]) if chunk_ids else np.zeros((0, 0), np.float32)
+        return Snapshot(signature, live, chunks, keyword, chunk_ids, matrix)
 
     def _invalidate(self) -> None:
         with self._snapshot_lock:

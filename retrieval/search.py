@@ -90,7 +90,7 @@ class Retriever:
         store = self.index.store
         keys = snapshot.keys
         sentence_hits = store.query_sentences(vector, _DENSE_SENTENCES, keys)
-        chunk_hits = store.query_chunks(vector, _DENSE_CHUNKS, keys)
+        chunk_hits = [Hit(cid, score, cid) for cid, score in snapshot.passage_similarities(vector, _DENSE_CHUNKS)]
         lists = [
             [h.chunk_id for h in chunk_hits],
             _unique(h.chunk_id for h in sentence_hits),
