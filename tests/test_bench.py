@@ -1,0 +1,37 @@
+"""Quick runs of `make eval` and `make bench`, so the benchmarks cannot rot."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+
+def run_module(*args: str) -> dict:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
+    done = subprocess.run([sys.executable, "-m", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_eval_reports_project_and_baseline():
+    report = run_module("bench.eval")
+    project, baseline = report["project"], report["baseline"]
+    assert project["citation_validity"] == 1.0
+    assert project["crashes"] == 0 and project["adversarial_ok"] == 1.0
+    assert project["recall@5"] >= baseline["recall@5"]
+    english = {c: v for c, v in project["by_category"].items() if c != "multilingual"}
+    cited = sum(v["evidence_in_cited"] * v["n"] for v in english.values()) / sum(v["n"] for v in english.values())
+    assert cited >= 0.9
+
+
+def test_speed_quick_run_prints_every_figure():
+    report = run_module("bench.speed", "--quick")
+    for key in ("ingest_shipped", "ingest_scaled", "latency", "cold_start", "bot_load", "targets"):
+        assert key in report
+    assert report["bot_load"]["errors"] == 0 and report["bot_load"]["upload_indexed"]
+    assert report["cold_start"]["project_peak_rss_mb"] > 0
+    assert all(v["samples"] > 0 for v in report["latency"].values())
