@@ -388,3 +388,19 @@ def test_the_token_never_reaches_the_logs():
     output = stream.getvalue()
     assert TOKEN not in output and "B" * 35 not in output and "[redacted" in output
     assert logging.getLogger("httpx").getEffectiveLevel() >= logging.WARNING  # httpx logs URLs at INFO
+
+
+async def test_docs_paging_and_reindex(env):
+    emu = env["emu"]
+    chat, listing = await ask_private(env, ADMIN, "/docs")
+    assert "page 1/" in listing.text
+    next_button = [b for b in listing.buttons() if "Next" in b["text"]]
+    if next_button:  # more documents than one page holds
+        emu.press_button(chat, env["users"][ADMIN], listing.message_id, next_button[0]["callback_data"])
+        await emu.wait_for(lambda: "page 2/" in listing.text)
+    before = {d.doc_id for d in env["app"].bot_data["research_bot"].services.index.documents()}
+    _, status = await ask_private(env, ADMIN, "/reindex")
+    await emu.wait_for(lambda: "Reindexed" in status.text, timeout=180)
+    assert {d.doc_id for d in env["app"].bot_data["research_bot"].services.index.documents()} == before
+    _, answer = await ask_private(env, ALICE, "What is age-tech as described in the commentary?")
+    assert "caregiving" in answer.text
