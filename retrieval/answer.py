@@ -19,6 +19,7 @@ from .search import Passage, Retrieval, ScoredSentence
 MIN_SIMILARITY = 0.42
 MIN_SUPPORT = 0.5  # similarity + 0.3 * overlap, for sentences that share the question's words
 MIN_OVERLAP = 0.34
+MIN_SIMILARITY_UNKNOWN_NAME = 0.55
 _KEEP_WITHIN = 0.12  # sentences this close to the best one are worth adding
 _MIN_WORDS = 3
 _MAX_ANSWER_CHARS = 900
@@ -66,6 +67,8 @@ def is_supported(retrieval: Retrieval) -> bool:
     best = _best_sentence(retrieval.passages)
     if best is None:
         return False
+    if retrieval.unknown_names:
+        return best.similarity >= MIN_SIMILARITY_UNKNOWN_NAME
     return best.similarity >= MIN_SIMILARITY or (best.overlap >= MIN_OVERLAP and best.score >= MIN_SUPPORT)
 
 

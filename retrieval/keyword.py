@@ -77,6 +77,9 @@ class KeywordIndex:
         """Rarity of a token in the corpus; unseen tokens count as rarest."""
         return self._idf.get(token, self._default_idf)
 
+    def knows(self, token: str) -> bool:
+        return token in self._idf
+
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         tokens = [t for t in tokenize(query) if t in self._idf]
         if not tokens or not self.ids:

@@ -9,6 +9,7 @@ to the user each add something.
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -74,6 +75,9 @@ class Retrieval:
     query: str
     passages: list[Passage]
     query_tokens: list[str]
+    # Proper names in the question that no document contains ("the Quantum Sensing Pact"):
+    # a strong sign that its subject is not covered, whatever else matches.
+    unknown_names: list[str] = field(default_factory=list)
 
 
 class Retriever:
@@ -104,7 +108,7 @@ class Retriever:
         candidates = candidates[:_CANDIDATES]
         references = (referenced_genres(query), referenced_kinds(query))
         passages = _score(snapshot, candidates, sentence_hits, chunk_hits, query_tokens, fused, references)
-        return Retrieval(query, _diversify(passages, k), query_tokens)
+        return Retrieval(query, _diversify(passages, k), query_tokens, _unknown_names(query, snapshot))
 
 
 def _score(snapshot: Snapshot, chunk_ids: list[str], sentence_hits: list[Hit], chunk_hits: list[Hit],
@@ -150,6 +154,11 @@ def _score(snapshot: Snapshot, chunk_ids: list[str], sentence_hits: list[Hit], c
         passages.append(passage)
     passages.sort(key=lambda p: p.score, reverse=True)
     return passages
+
+
+def _unknown_names(query: str, snapshot: Snapshot) -> list[str]:
+    names = re.findall(r"(?<=[a-z,;:] )[A-Z][\w-]+|(?<=[A-Za-z] )[A-Z]{2,}[\w-]*", query)
+    return [n for n in names if any(not snapshot.keyword.knows(t) for t in tokenize(n))]
 
 
 def _passage(chunk, sentences: list[ScoredSentence]) -> Passage:

@@ -7,6 +7,7 @@ of where a question came from.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -46,6 +47,23 @@ class Briefing:
     points: list[BriefingPoint] = field(default_factory=list)
 
 
+LANGUAGE_NOTES = {
+    "ko": "문서는 영어로 되어 있어 답변과 인용은 영어로 제공됩니다. 영어로 질문하시면 더 정확한 답을 드릴 수 있습니다.",
+    "ja": "文書は英語のため、回答と引用は英語で表示されます。英語で質問するとより正確に答えられます。",
+}
+
+
+def question_language(text: str) -> str:
+    """'ko', 'ja' or '' — by script, which is all a one-line note needs."""
+    if re.search(r"[\u3040-\u30ff]", text):
+        return "ja"
+    if re.search(r"[\uac00-\ud7a3]", text):
+        return "ko"
+    if re.search(r"[\u4e00-\u9fff]", text):
+        return "ja"
+    return ""
+
+
 class Assistant:
     def __init__(self, settings: Settings, index: Index, retriever: Retriever) -> None:
         self.settings = settings
@@ -68,6 +86,9 @@ class Assistant:
             query = standalone_query(text, history)
             retrieval = self.retriever.retrieve(query, self.settings.top_k)
             result = compose_extractive(text, retrieval, self.settings.answer_max_sentences)
+            language = question_language(text)
+            if language in LANGUAGE_NOTES:
+                result.notices.append(LANGUAGE_NOTES[language])
         result.notices = cleaned.notices + result.notices
         return result
 
