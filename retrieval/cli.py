@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
 
 def quiet_third_party_loggers() -> None:
     # httpx logs full request URLs at INFO; for the Bot API those URLs contain the token.
-    for name in ("httpx", "httpcore", "chromadb", "sentence_transformers", "transformers", "urllib3"):
+    for name in ("httpx", "httpcore", "chromadb", "sentence_transformers", "transformers", "urllib3", "bm25s"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
 

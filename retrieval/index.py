@@ -24,7 +24,7 @@ import numpy as np
 
 from .chunking import Chunk, chunk_document
 from .embedding import Embedder
-from .errors import RetrievalError, StoreError, UnknownDocumentError
+from .errors import StoreError, UnknownDocumentError
 from .genres import document_genre
 from .keyword import KeywordIndex
 from .loading import SUPPORTED_SUFFIXES, DocumentError, LoadedDocument, load_document
@@ -374,5 +374,3 @@ def _timestamp(iso: str) -> float:
     except ValueError:
         return 0.0
 
-
-__all__ = ["Index", "IngestResult", "Snapshot", "content_id", "iter_document_files", "RetrievalError"]

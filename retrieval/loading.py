@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path, PurePath
 
 from .errors import RetrievalError
+from .sentences import trim_span
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
 MAX_BYTES = 50 * 1024 * 1024
@@ -179,18 +180,10 @@ _KNOWN_PUBLISHERS = {
 def _paragraph_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
     spans = []
     for m in _PARAGRAPHS.finditer(text):
-        a, b = _trim(text, m.start(), m.end())
+        a, b = trim_span(text, m.start(), m.end())
         if a < b:
             spans.append((a + offset, b + offset))
     return spans
-
-
-def _trim(text: str, a: int, b: int) -> tuple[int, int]:
-    while a < b and text[a].isspace():
-        a += 1
-    while b > a and text[b - 1].isspace():
-        b -= 1
-    return a, b
 
 
 def _looks_like_heading(line: str) -> bool:

@@ -58,10 +58,11 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
             spans.append((cursor, stop))
             cursor = stop
         spans.append((cursor, line_end))
-    return [_trim(text, a, b) for a, b in spans if text[a:b].strip()]
+    return [trim_span(text, a, b) for a, b in spans if text[a:b].strip()]
 
 
-def _trim(text: str, a: int, b: int) -> tuple[int, int]:
+def trim_span(text: str, a: int, b: int) -> tuple[int, int]:
+    """Offsets of text[a:b] without its surrounding whitespace."""
     while a < b and text[a].isspace():
         a += 1
     while b > a and text[b - 1].isspace():

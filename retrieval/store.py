@@ -280,9 +280,3 @@ def make_store(settings: Settings, model_name: str) -> Store:
         raise StoreError(f"Could not open the Chroma index at {where}: {e}") from e
     return ChromaStore(client, settings.chroma_collection_prefix, model_name)
 
-
-def _match(field_name: str, values: Sequence[str]) -> dict[str, Any]:
-    # Chroma rejects "$in" with a single value.
-    if len(values) == 1:
-        return {field_name: values[0]}
-    return {field_name: {"$in": list(values)}}
