@@ -113,21 +113,26 @@ def measure_ingestion(embedder, paths: list[Path], repeats: int) -> dict:
 
 
 # -- large indexes, filled cheaply -----------------------------------------------------------
-def fill_indexes(services: Services, baseline: Baseline, size: int, seed: int = 11) -> None:
-    """Add generated passages (with recombined real sentence vectors) until `size` chunks."""
-    rng = random.Random(seed)
+def base_sentences(services: Services) -> tuple[list[str], np.ndarray]:
+    """The real corpus's sentences and their vectors: the material generated passages reuse."""
+    texts = []
+    for chunk in services.index.snapshot(max_age=0).chunks.values():
+        texts += [chunk.text[a:b] for a, b in json.loads(chunk.metadata["sentences"])]
+    return texts, services.index.embedder.embed_array(texts)
+
+
+def fill_indexes(services: Services, baseline: Baseline, size: int, material: tuple[list[str], np.ndarray],
+                 seed: int = 11) -> None:
+    """Add generated passages (recombined real sentences, with their vectors) until `size` chunks."""
+    rng = random.Random(seed + size)
+    texts, vectors = material
     snapshot = services.index.snapshot(max_age=0)
-    texts, vectors = [], []
-    for chunk in snapshot.chunks.values():
-        for a, b in json.loads(chunk.metadata["sentences"]):
-            texts.append(chunk.text[a:b])
-    vectors = services.index.embedder.embed_array(texts)
     have = len(snapshot.chunks)
     batch_docs = 0
     while have < size:
         n_chunks = min(200, size - have)
         picks = [rng.sample(range(len(texts)), 5) for _ in range(n_chunks)]
-        record = DocumentRecord(key=f"gen{batch_docs}-{uuid.uuid4().hex[:6]}", doc_id=f"gen{batch_docs:06d}",
+        record = DocumentRecord(key=f"gen{size}-{batch_docs}-{uuid.uuid4().hex[:6]}", doc_id=f"gen{size}-{batch_docs:05d}",
                                 source=f"generated-{batch_docs}.md", title=f"Generated brief {batch_docs}",
                                 status=LIVE, date="2026-01-01", chunks=n_chunks)
         chunks, offset = [], 0
@@ -326,8 +331,9 @@ def main(argv: list[str] | None = None) -> int:
     cold = measure_cold_start(services.settings.data_dir, baseline.directory, max(1, args.repeats - 1))
     report["cold_start"] = cold
     report["latency"] = {}
+    material = base_sentences(services)
     for size in sizes:
-        fill_indexes(services, baseline, size)
+        fill_indexes(services, baseline, size, material)
         report["latency"][str(size)] = measure_latency(services, baseline, args.repeats)
 
     load_dir = Path(tempfile.mkdtemp(prefix="load-"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
 from html import escape
 from pathlib import PurePath
 
@@ -15,6 +16,7 @@ from telegram.ext import ContextTypes
 from retrieval.errors import RetrievalError
 from retrieval.index import IngestResult
 from retrieval.loading import SUPPORTED_SUFFIXES, DocumentError
+from retrieval.worker import core_settings, prepare_in_worker
 
 from .context import BotContext, bot_context
 from .render import render_documents
@@ -80,23 +82,32 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         _audit(app, update, "upload", name, "refused: too large")
         return
     await status.update(f"Indexing {escape(name)}…", force=True)
-    loop = asyncio.get_running_loop()
-
-    def progress(done: int, total: int) -> None:
-        text = f"Indexing {escape(name)}… {100 * done // max(total, 1)}% ({done}/{total} sentences)"
-        asyncio.run_coroutine_threadsafe(status.update(text), loop)
-
+    index = app.services.index
     async with app.indexing:
         try:
-            result = await asyncio.to_thread(
-                app.services.index.ingest_bytes, data, name, origin="upload", progress=progress
-            )
+            result = await asyncio.to_thread(index.existing_version, data, name)
+            if result is None:
+                # Parsing and embedding run in a worker process: the bot keeps answering meanwhile.
+                preparing = asyncio.get_running_loop().run_in_executor(
+                    app.ingest_pool(), prepare_in_worker, data, name, core_settings(app.settings))
+                prepared = await _with_progress(preparing, status, name)
+                result = await asyncio.to_thread(index.ingest_bytes, data, name, origin="upload", prepared=prepared)
         except (DocumentError, RetrievalError) as e:
             await status.update(f"Not indexed: {escape(str(e))}", force=True)
             _audit(app, update, "upload", name, f"failed: {e}")
             return
     await status.update(render_ingest(result), force=True)
     _audit(app, update, "upload", name, f"{result.status} {result.record.doc_id}")
+
+
+async def _with_progress(task: asyncio.Future, status: ProgressMessage, name: str):
+    """Edit the status message while a long preparation runs (bounded by its own rate limit)."""
+    started = time.monotonic()
+    while True:
+        try:
+            return await asyncio.wait_for(asyncio.shield(task), timeout=3.0)
+        except asyncio.TimeoutError:
+            await status.update(f"Indexing {escape(name)}… {time.monotonic() - started:.0f} s")
 
 
 def render_ingest(result: IngestResult) -> str:

@@ -160,4 +160,4 @@ async def _post_init(application: Application) -> None:
 
 
 async def _post_shutdown(application: Application) -> None:
-    bot_context(application).state.close()
+    bot_context(application).close()

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict, deque
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from telegram.ext import Application, ContextTypes
 
 from retrieval.service import Services
+from retrieval.worker import ingest_pool
 
 from .settings import BotSettings
 from .state import BotState
@@ -64,6 +66,18 @@ class BotContext:
     # enough and keep memory bounded under a burst of questions.
     answer_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(4))
     indexing: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _pool: ProcessPoolExecutor | None = None
+
+    def ingest_pool(self) -> ProcessPoolExecutor:
+        """The worker process that prepares uploads, started on the first one."""
+        if self._pool is None:
+            self._pool = ingest_pool()
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        self.state.close()
 
     def is_admin(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.settings.admin_user_ids

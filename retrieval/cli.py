@@ -26,36 +26,40 @@ log = logging.getLogger("retrieval")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m retrieval", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-dir", type=Path, help="Overrides DATA_DIR (index, files, state).")
+    # --data-dir is accepted before or after the subcommand.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS,
+                        help="Overrides DATA_DIR (index, files, state).")
+    parser = argparse.ArgumentParser(prog="python -m retrieval", description=__doc__.split("\n\n")[0],
+                                     parents=[common])
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("ingest", help="Index files or folders (.txt .md .html .pdf .docx).")
+    p = sub.add_parser("ingest", parents=[common], help="Index files or folders (.txt .md .html .pdf .docx).")
     p.add_argument("paths", nargs="+", type=Path)
 
-    p = sub.add_parser("sync", help="Index the shipped documents/ folder if anything is new or changed.")
+    p = sub.add_parser("sync", parents=[common], help="Index the shipped documents/ folder if anything is new or changed.")
     p.add_argument("--documents", type=Path, help="Overrides DOCUMENTS_DIR.")
 
-    p = sub.add_parser("docs", help="List indexed documents.")
+    p = sub.add_parser("docs", parents=[common], help="List indexed documents.")
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("remove", help="Remove a document; it is never cited again.")
+    p = sub.add_parser("remove", parents=[common], help="Remove a document; it is never cited again.")
     p.add_argument("doc_id")
 
-    sub.add_parser("reindex", help="Re-chunk and re-embed every document from its stored file.")
+    sub.add_parser("reindex", parents=[common], help="Re-chunk and re-embed every document from its stored file.")
 
-    p = sub.add_parser("ask", help="Answer one question (or, with --json, a stream of them on stdin).")
+    p = sub.add_parser("ask", parents=[common], help="Answer one question (or, with --json, a stream of them on stdin).")
     p.add_argument("question", nargs="?")
     p.add_argument("--json", action="store_true", help="One JSON object per answer.")
 
-    sub.add_parser("chat", help="Interactive questions in the terminal.")
+    sub.add_parser("chat", parents=[common], help="Interactive questions in the terminal.")
     return parser
 
 
 def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = settings or Settings()
-    if args.data_dir:
+    if getattr(args, "data_dir", None):
         settings = settings.model_copy(update={"data_dir": args.data_dir.expanduser()})
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     quiet_third_party_loggers()

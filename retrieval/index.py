@@ -27,7 +27,7 @@ from .embedding import Embedder
 from .errors import StoreError, UnknownDocumentError
 from .genres import document_genre
 from .keyword import KeywordIndex
-from .loading import SUPPORTED_SUFFIXES, DocumentError, LoadedDocument, load_document
+from .loading import SUPPORTED_SUFFIXES, DocumentError, LoadedDocument, load_document, safe_name
 from .settings import Settings
 from .store import LIVE, PENDING, REMOVED, RETIRED, ChunkRow, DocumentRecord, SentenceRow, Store
 
@@ -37,7 +37,9 @@ Progress = Callable[[int, int], None]  # (sentences embedded, total)
 
 # A pending version younger than this may belong to another process still indexing it.
 _PENDING_GRACE_SECONDS = 15 * 60
-_EMBED_BATCH = 256
+# Slices small enough (about a third of a second of work) that questions, which need the same
+# model, are never kept waiting long behind an upload.
+_EMBED_BATCH = 32
 
 
 @dataclass
@@ -152,26 +154,43 @@ class Index:
         return self.ingest_bytes(data, path.name, origin=origin, respect_removed=respect_removed,
                                  progress=progress)
 
-    def ingest_bytes(self, data: bytes, filename: str, *, origin: str = "cli",
-                     respect_removed: bool = False, progress: Progress | None = None) -> IngestResult:
+    def ingest_bytes(self, data: bytes, filename: str, *, origin: str = "cli", respect_removed: bool = False,
+                     progress: Progress | None = None, prepared: Prepared | None = None) -> IngestResult:
         """Index one file. Unchanged content is a no-op; a new version of the same source
-        (same file name) replaces the old one atomically."""
-        doc = load_document(data, filename)  # DocumentError: nothing has changed yet
+        (same file name) replaces the old one atomically.
+
+        `prepared` is the result of `prepare()` run elsewhere (the bot runs it in a worker
+        process, so that parsing and embedding a large upload never slow its replies)."""
+        known = self.existing_version(data, filename, respect_removed)
+        if known is not None:
+            return known
+        if prepared is None:
+            prepared = prepare(data, filename, self.settings, self.embedder, progress)
+        doc = prepared.doc
         doc_id = content_id(data)
         with self._write_lock:
+            known = self.existing_version(data, filename, respect_removed)  # another writer was faster
+            if known is not None:
+                return known
             catalog = self.store.catalog()
-            same_content = [r for r in catalog if r.doc_id == doc_id and r.status in (LIVE, REMOVED)]
-            for r in same_content:
-                if r.status == LIVE:
-                    return IngestResult(doc.source, "unchanged" if r.source == doc.source else "duplicate", r)
-                if respect_removed:
-                    return IngestResult(doc.source, "skipped-removed", r)
             older = [r for r in catalog if r.status == LIVE and r.source == doc.source]
             # An explicit re-add of a removed document clears its tombstone in the same commit.
-            tombstones = [r for r in same_content if r.status == REMOVED]
-            record = self._write_version(doc, data, doc_id, origin, progress)
+            tombstones = [r for r in catalog if r.doc_id == doc_id and r.status == REMOVED]
+            record = self._write_version(prepared, data, doc_id, origin)
             self._commit([record], retire=older + tombstones)
             return IngestResult(doc.source, "replaced" if older else "new", record, older)
+
+    def existing_version(self, data: bytes, filename: str, respect_removed: bool = False) -> IngestResult | None:
+        """The result of ingesting this file if nothing needs doing (same content already in)."""
+        source, doc_id = safe_name(filename), content_id(data)
+        for r in self.store.catalog():
+            if r.doc_id != doc_id:
+                continue
+            if r.status == LIVE:
+                return IngestResult(source, "unchanged" if r.source == source else "duplicate", r)
+            if r.status == REMOVED and respect_removed:
+                return IngestResult(source, "skipped-removed", r)
+        return None
 
     def remove(self, doc_id: str) -> DocumentRecord:
         with self._write_lock:
@@ -191,10 +210,10 @@ class Index:
             if progress:
                 progress(old, i, len(documents))
             path = self.settings.files_dir / old.stored_file
+            data = path.read_bytes()
+            prepared = prepare(data, old.source, self.settings, self.embedder)
             with self._write_lock:
-                data = path.read_bytes()
-                doc = load_document(data, old.source)
-                record = self._write_version(doc, data, old.doc_id, old.origin, None)
+                record = self._write_version(prepared, data, old.doc_id, old.origin)
                 self._commit([record], retire=[old])
             results.append(IngestResult(old.source, "reindexed", record, [old]))
         return results
@@ -226,11 +245,8 @@ class Index:
         return actions
 
     # -- internals -----------------------------------------------------------------------
-    def _write_version(self, doc: LoadedDocument, data: bytes, doc_id: str, origin: str,
-                       progress: Progress | None) -> DocumentRecord:
-        chunks = chunk_document(doc, self.settings.chunk_target_chars, self.settings.chunk_max_chars)
-        if not chunks:
-            raise DocumentError(f"{doc.source}: no readable sentences were found in it.")
+    def _write_version(self, prepared: Prepared, data: bytes, doc_id: str, origin: str) -> DocumentRecord:
+        doc, chunks = prepared.doc, prepared.chunks
         key = f"{doc_id}-{uuid.uuid4().hex[:6]}"
         stored_file = self._store_file(data, doc_id, doc.source)
         record = DocumentRecord(
@@ -242,10 +258,9 @@ class Index:
         )
         self._put([record])
         rows, sentence_rows = _rows(record, chunks)
-        sentence_vectors = self._embed([s.text for s in sentence_rows], progress)
-        chunk_vectors = _chunk_vectors(rows, sentence_rows, sentence_vectors)
+        chunk_vectors = _chunk_vectors(rows, sentence_rows, prepared.sentence_vectors)
         try:
-            self.store.add_vectors(rows, chunk_vectors, sentence_rows, sentence_vectors)
+            self.store.add_vectors(rows, chunk_vectors, sentence_rows, prepared.sentence_vectors)
         except Exception as e:
             raise StoreError(f"{doc.source}: could not be written to the index: {e}") from e
         return record
@@ -298,14 +313,29 @@ class Index:
             ) from e
         return name
 
-    def _embed(self, texts: list[str], progress: Progress | None) -> np.ndarray:
-        embedder = self.embedder
-        parts = []
-        for i in range(0, len(texts), _EMBED_BATCH):
-            parts.append(embedder.embed_array(texts[i : i + _EMBED_BATCH]))
-            if progress:
-                progress(min(i + _EMBED_BATCH, len(texts)), len(texts))
-        return np.concatenate(parts) if parts else np.zeros((0, embedder.dimension), np.float32)
+
+@dataclass
+class Prepared:
+    """A file parsed, chunked and embedded, ready to be written: the CPU-heavy half of an ingest."""
+
+    doc: LoadedDocument
+    chunks: list[Chunk]
+    sentence_vectors: np.ndarray
+
+
+def prepare(data: bytes, filename: str, settings: Settings, embedder: Embedder,
+            progress: Progress | None = None) -> Prepared:
+    doc = load_document(data, filename)  # DocumentError: nothing has changed
+    chunks = chunk_document(doc, settings.chunk_target_chars, settings.chunk_max_chars)
+    if not chunks:
+        raise DocumentError(f"{doc.source}: no readable sentences were found in it.")
+    texts = [c.text[a:b] for c in chunks for a, b in c.sentences]
+    parts = []
+    for i in range(0, len(texts), _EMBED_BATCH):
+        parts.append(embedder.embed_array(texts[i : i + _EMBED_BATCH]))
+        if progress:
+            progress(min(i + _EMBED_BATCH, len(texts)), len(texts))
+    return Prepared(doc, chunks, np.concatenate(parts))
 
 
 def iter_document_files(paths: Iterable[Path]) -> list[Path]:

@@ -64,6 +64,9 @@ def test_ingest_docs_remove_round_trip(tmp_path):
     assert again.returncode == 0 and again.stdout.startswith("unchanged")
     docs = [json.loads(line) for line in run(["docs", "--json"], data_dir).stdout.splitlines()]
     assert [d["title"] for d in docs] == ["Quantum Sensing Pact"]
+    after = subprocess.run([sys.executable, "-m", "retrieval", "docs", "--json", "--data-dir", str(data_dir)],
+                           capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert [json.loads(line)["title"] for line in after.stdout.splitlines()] == ["Quantum Sensing Pact"]
     removed = run(["remove", docs[0]["doc_id"]], data_dir)
     assert removed.returncode == 0 and "removed" in removed.stdout
     assert run(["docs", "--json"], data_dir).stdout.strip() == ""
