@@ -126,6 +126,7 @@ def fill_indexes(services: Services, baseline: Baseline, size: int, material: tu
     """Add generated passages (recombined real sentences, with their vectors) until `size` chunks."""
     rng = random.Random(seed + size)
     texts, vectors = material
+    services.store.write_batch = 4000  # big writes: no bot is waiting on this process's event loop
     snapshot = services.index.snapshot(max_age=0)
     have = len(snapshot.chunks)
     batch_docs = 0

@@ -155,7 +155,7 @@ class ChromaStore(Store):
             )
             # Small writes: the embedded store holds the GIL while indexing a batch, and the bot's
             # event loop must not wait behind it for long (measured: 64 rows ≈ 10 ms).
-            self._batch = min(int(client.get_max_batch_size()), 64)
+            self.write_batch = min(int(client.get_max_batch_size()), 64)
         except Exception as e:
             raise StoreError(f"Could not open the Chroma index: {e}") from e
 
@@ -179,19 +179,19 @@ class ChromaStore(Store):
 
     # -- vectors -------------------------------------------------------------------------
     def add_vectors(self, chunks, chunk_vectors, sentences, sentence_vectors) -> None:
-        for i in range(0, len(chunks), self._batch):
-            part = chunks[i : i + self._batch]
+        for i in range(0, len(chunks), self.write_batch):
+            part = chunks[i : i + self.write_batch]
             self._chunks.upsert(
                 ids=[c.chunk_id for c in part],
-                embeddings=chunk_vectors[i : i + self._batch],
+                embeddings=chunk_vectors[i : i + self.write_batch],
                 documents=[c.text for c in part],
                 metadatas=[c.metadata for c in part],
             )
-        for i in range(0, len(sentences), self._batch):
-            part = sentences[i : i + self._batch]
+        for i in range(0, len(sentences), self.write_batch):
+            part = sentences[i : i + self.write_batch]
             self._sentences.upsert(
                 ids=[s.sentence_id for s in part],
-                embeddings=sentence_vectors[i : i + self._batch],
+                embeddings=sentence_vectors[i : i + self.write_batch],
                 documents=[s.text for s in part],
                 metadatas=[
                     {"key": s.key, "chunk_id": s.chunk_id, "start": s.start, "end": s.end}
