@@ -1,6 +1,6 @@
 """Speed, memory and scale of the project beside the usual LangChain recipe, in one run.
 
-    python -m bench.speed [--quick] [--sizes 1000,10000,50000] [--repeats 3] [--ingest-chunks 1000]
+    python -m bench.speed [--quick] [--sizes 1000,10000,50000] [--repeats 2] [--ingest-chunks 500]
                           [--users 100]
 
 Prints a table, then one JSON line with every figure (the last line). Project and baseline are
@@ -9,7 +9,7 @@ measured alternately in the same process, and medians are taken over repeated ru
 - ingestion: chunks/s of the full pipeline (load, chunk, embed, store) on the shipped corpus and
   on a slice of a generated corpus of ≥ 10,000 chunks, against raw `SentenceTransformer.encode`
   on the same chunks. On a 2-core CPU the model encodes ~30 passages/s, so the full 10,000-chunk
-  ingest (`--ingest-chunks 10000`) takes about ten minutes; the default measures a 1,000-chunk slice.
+  ingest (`--ingest-chunks 10000`) takes about ten minutes; the default measures a 500-chunk slice.
 - latency, warm: the project's full answer (retrieve + compose + cite) against the baseline's
   retrieval alone, at several index sizes. Large indexes are filled with sentences of the real
   corpus recombined into new passages and their already computed vectors, because query latency
@@ -301,8 +301,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.speed", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, for CI")
     parser.add_argument("--sizes", default="1000,10000,50000")
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--ingest-chunks", type=int, default=1000, help="slice of the ≥10k generated corpus to ingest")
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--ingest-chunks", type=int, default=500, help="slice of the ≥10k generated corpus to ingest")
     parser.add_argument("--users", type=int, default=100)
     args = parser.parse_args(argv)
     if args.quick:
