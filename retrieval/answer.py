@@ -50,6 +50,7 @@ class Answer:
     abstained: bool = False
     kind: str = "answer"  # "answer", "abstain", "refusal", "usage"
     notices: list[str] = field(default_factory=list)
+    generated: bool = False  # written by a language model (validated), not quoted sentences
 
     def to_json(self) -> dict:
         return {
@@ -58,12 +59,15 @@ class Answer:
             "abstained": self.abstained,
             "kind": self.kind,
             "notices": self.notices,
+            "generated": self.generated,
             "citations": [asdict(c) for c in self.citations],
             "passages": [p.to_json() for p in self.passages],
         }
 
 
 def is_supported(retrieval: Retrieval) -> bool:
+    if retrieval.supported is not None:
+        return retrieval.supported
     best = _best_sentence(retrieval.passages)
     if best is None:
         return False

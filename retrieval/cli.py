@@ -30,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS,
                         help="Overrides DATA_DIR (index, files, state).")
+    common.add_argument("--mode", choices=("extractive", "llm"), default=argparse.SUPPRESS,
+                        help="Overrides ANSWER_MODE: quoted sentences (offline) or a generated, validated answer.")
     parser = argparse.ArgumentParser(prog="python -m retrieval", description=__doc__.split("\n\n")[0],
                                      parents=[common])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -61,6 +63,8 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
     settings = settings or Settings()
     if getattr(args, "data_dir", None):
         settings = settings.model_copy(update={"data_dir": args.data_dir.expanduser()})
+    if getattr(args, "mode", None):
+        settings = settings.model_copy(update={"answer_mode": args.mode})
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     quiet_third_party_loggers()
     try:

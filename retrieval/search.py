@@ -78,6 +78,8 @@ class Retrieval:
     # Proper names in the question that no document contains ("the Quantum Sensing Pact"):
     # a strong sign that its subject is not covered, whatever else matches.
     unknown_names: list[str] = field(default_factory=list)
+    # Set by retrievers that judge coverage on their own scale (cross-lingual search).
+    supported: bool | None = None
 
 
 class Retriever:
@@ -148,7 +150,7 @@ def _score(snapshot: Snapshot, chunk_ids: list[str], sentence_hits: list[Hit], c
         if not sentences:
             continue
         best = max(s.score for s in sentences)
-        passage = _passage(chunk, sentences)
+        passage = to_passage(chunk, sentences)
         # The best sentence decides; fusion rank breaks ties between similar passages.
         passage.score = best + 0.1 * fused[chunk_id] / top_fused
         passages.append(passage)
@@ -161,7 +163,7 @@ def _unknown_names(query: str, snapshot: Snapshot) -> list[str]:
     return [n for n in names if any(not snapshot.keyword.knows(t) for t in tokenize(n))]
 
 
-def _passage(chunk, sentences: list[ScoredSentence]) -> Passage:
+def to_passage(chunk, sentences: list[ScoredSentence]) -> Passage:
     m = chunk.metadata
     return Passage(
         chunk_id=chunk.chunk_id, doc_id=m["doc_id"], title=m.get("title", ""),

