@@ -29,9 +29,10 @@ def main() -> int:
     sys.setswitchinterval(0.001)
     settings = BotSettings()
     token = settings.telegram_bot_token.get_secret_value()
-    configure_logging(settings.log_level, token)
+    configure_logging(settings.log_level, token, settings.openai_api_key.get_secret_value())
     try:
         services = Services(settings)
+        services.warm_in_background()
         if not settings.has_token:
             run_chat(services, banner=NO_TOKEN)
             return 0

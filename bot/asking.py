@@ -16,7 +16,7 @@ from retrieval.hygiene import redact_secrets
 
 from .context import bot_context
 from .render import render_answer, render_quotes
-from .replies import send_html, typing
+from .replies import StreamingReply, send_html, typing
 
 log = logging.getLogger(__name__)
 
@@ -116,8 +116,11 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, qu
         await message.reply_text(SLOW_DOWN)
         return
     history = app.history.get(chat_id, user_id) + (extra_history or [])
-    async with typing(context.bot, chat_id), app.answer_slots:
-        answer = await asyncio.to_thread(app.services.answer, question, history)
+    reply_to = message.message_id if update.effective_chat.type != ChatType.PRIVATE else None
+    stream = StreamingReply(context.bot, chat_id, reply_to, app.settings.stream_edit_interval_seconds)
+    on_text = stream.on_text if app.services.generator is not None and app.settings.llm_streaming else None
+    async with typing(context.bot, chat_id), app.answer_slots, stream:
+        answer = await asyncio.to_thread(app.services.answer, question, history, on_text)
     if answer.kind in ("answer", "abstain"):
         app.history.add(chat_id, user_id, answer.question)
     answer_id = app.state.record_answer(
@@ -125,8 +128,7 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, qu
         [_citation_json(c) for c in answer.citations],
     )
     markup = answer_keyboard(answer_id, bool(answer.citations)) if answer.kind != "usage" else None
-    sent = await send_html(context.bot, chat_id, render_answer(answer), reply_to=message.message_id
-                           if update.effective_chat.type != ChatType.PRIVATE else None, markup=markup)
+    sent = await stream.finish(render_answer(answer), markup)
     app.state.attach_message(answer_id, sent.message_id)
 
 

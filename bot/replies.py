@@ -6,12 +6,13 @@ import asyncio
 import contextlib
 import logging
 import time
+from html import escape
 
 from telegram import InlineKeyboardMarkup, Message
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, TelegramError
 
-from .render import split_message
+from .render import TELEGRAM_LIMIT, split_message
 
 log = logging.getLogger(__name__)
 
@@ -74,3 +75,63 @@ class ProgressMessage:
         except BadRequest as e:
             if "not modified" not in str(e).lower():
                 raise
+
+
+class StreamingReply:
+    """A generated answer shown while it is written: one message, edited at a bounded rate.
+
+    The model streams in a worker thread, which only stores the latest text (`on_text`); the
+    event loop publishes it every `interval` seconds at most, so a fast model cannot exceed
+    Telegram's edit limits. The streamed text carries no citation markers: they are checked
+    only once the answer is complete, and `finish` replaces the draft with the checked answer.
+    """
+
+    def __init__(self, bot, chat_id: int, reply_to: int | None, interval: float) -> None:
+        self.bot, self.chat_id, self.reply_to, self.interval = bot, chat_id, reply_to, interval
+        self.latest = ""
+        self.shown = ""
+        self.message: Message | None = None
+        self.edits = 0
+        self._task: asyncio.Task | None = None
+
+    def on_text(self, text: str) -> None:  # called from the answering thread
+        self.latest = text
+
+    async def __aenter__(self) -> StreamingReply:
+        self._task = asyncio.create_task(self._publish())
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+    async def _publish(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            text = self.latest
+            if not text.strip() or text == self.shown:
+                continue
+            draft = escape(text[: TELEGRAM_LIMIT - 200]) + " …"
+            try:
+                if self.message is None:
+                    self.message = await self.bot.send_message(
+                        self.chat_id, draft, parse_mode=ParseMode.HTML, reply_to_message_id=self.reply_to,
+                        allow_sending_without_reply=True, disable_web_page_preview=True)
+                else:
+                    await self.message.edit_text(draft, parse_mode=ParseMode.HTML, disable_web_page_preview=True)
+                    self.edits += 1
+                self.shown = text
+            except TelegramError as e:  # a skipped draft costs nothing; the final answer still comes
+                log.info("draft update skipped: %s", type(e).__name__)
+
+    async def finish(self, html: str, markup: InlineKeyboardMarkup | None) -> Message:
+        """Replace the draft with the final answer (or send it, if no draft was shown)."""
+        if self.message is None:
+            return await send_html(self.bot, self.chat_id, html, reply_to=self.reply_to, markup=markup)
+        first, *rest = split_message(html)
+        await self.message.edit_text(first, parse_mode=ParseMode.HTML, disable_web_page_preview=True,
+                                     reply_markup=None if rest else markup)
+        if not rest:
+            return self.message
+        return await send_html(self.bot, self.chat_id, "\n\n".join(rest), markup=markup)

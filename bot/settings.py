@@ -22,6 +22,9 @@ class BotSettings(Settings):
     history_turns: int = Field(6, ge=0, le=20)
     user_rate_limit_per_minute: int = Field(20, ge=1)
     poll_timeout: float = 10.0
+    # A generated answer is shown while it is written by editing one message, at most this often
+    # (Telegram allows about one edit per second in a chat, fewer in groups).
+    stream_edit_interval_seconds: float = Field(1.5, ge=0.5)
 
     @field_validator("admin_user_ids", mode="before")
     @classmethod

@@ -137,7 +137,7 @@ class Generator:
                 parts: list[str] = []
                 for chunk in self.model.stream(messages):
                     parts.append(_text(chunk.content))
-                    on_text(strip_markers("".join(parts)))
+                    on_text(_draft("".join(parts)))
                 text = "".join(parts)
             else:
                 text = _text(self.model.invoke(messages).content)
@@ -148,6 +148,11 @@ class Generator:
         if not text.strip():
             raise ModelUnavailable("the model returned an empty answer")
         return text
+
+
+def _draft(text: str) -> str:
+    """Streamed text fit to show: no citation markers, not even a half-written one ("[1")."""
+    return strip_markers(re.sub(r"\s*\[[\d,;\s–-]*$", "", text))
 
 
 def _text(content) -> str:

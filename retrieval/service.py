@@ -210,6 +210,20 @@ class Services:
         similarity = self.crosslingual.similarity if self.crosslingual else None
         return Generator(self.settings, similarity=similarity)
 
+    def warm_in_background(self) -> None:
+        """Prepare the multilingual passages now, so the first Korean or Japanese question
+        does not wait for them (about half a minute for the shipped corpus)."""
+        if self.crosslingual is None:
+            return
+
+        def warm() -> None:
+            try:
+                self.crosslingual.warm()
+            except Exception:  # a failed warm-up only means the first such question waits
+                log.warning("multilingual warm-up failed", exc_info=True)
+
+        threading.Thread(target=warm, name="multilingual-warm-up", daemon=True).start()
+
     def embedder(self) -> Embedder:
         with self._lock:
             if self._embedder is None:

@@ -179,9 +179,12 @@ class ChromaStore(Store):
 
     # -- vectors -------------------------------------------------------------------------
     def add_vectors(self, chunks, chunk_vectors, sentences, sentence_vectors) -> None:
+        # `add`, not `upsert`: every version has a fresh key, so ids never repeat, and `add`
+        # skips a lookup per row. Sentence texts are not stored (they are slices of their
+        # chunk's text, never read back), which spares the full-text index a row per sentence.
         for i in range(0, len(chunks), self.write_batch):
             part = chunks[i : i + self.write_batch]
-            self._chunks.upsert(
+            self._chunks.add(
                 ids=[c.chunk_id for c in part],
                 embeddings=chunk_vectors[i : i + self.write_batch],
                 documents=[c.text for c in part],
@@ -189,10 +192,9 @@ class ChromaStore(Store):
             )
         for i in range(0, len(sentences), self.write_batch):
             part = sentences[i : i + self.write_batch]
-            self._sentences.upsert(
+            self._sentences.add(
                 ids=[s.sentence_id for s in part],
                 embeddings=sentence_vectors[i : i + self.write_batch],
-                documents=[s.text for s in part],
                 metadatas=[
                     {"key": s.key, "chunk_id": s.chunk_id, "start": s.start, "end": s.end}
                     for s in part

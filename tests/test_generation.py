@@ -38,11 +38,11 @@ def shown_passages(request: dict) -> dict[int, str]:
 
 
 def cite_passage_with(word: str):
-    """A scripted model that answers with the first sentence of the passage containing `word`."""
+    """A scripted model that answers with the first sentence containing `word`, citing its passage."""
     def reply(request: dict) -> str:
         for n, body in shown_passages(request).items():
             if word.lower() in body.lower():
-                sentence = re.split(r"(?<=[.!?])\s", body.strip())[0]
+                sentence = next(s for s in re.split(r"(?<=[.!?])\s|\n", body) if word.lower() in s.lower())
                 return f"{sentence} [{n}]"
         return "NOT_IN_DOCUMENTS"
     return reply
@@ -129,7 +129,7 @@ def test_invalid_citations_never_reach_the_user(llm, llm_services):
     def reply(request):
         shown = shown_passages(request)
         n = next(n for n, body in shown.items() if "hydrogen" in body.lower())
-        sentence = next(s for s in re.split(r"(?<=[.!?])\s", shown[n]) if "hydrogen" in s.lower())
+        sentence = next(s for s in re.split(r"(?<=[.!?])\s|\n", shown[n]) if "hydrogen" in s.lower())
         wrong = next(m for m in shown if m != n)
         return f"{sentence} [{wrong}]. Lee also promised a moon base by 2040 [{n}]. Tokyo won [{len(shown) + 5}]."
     llm.reply(reply)
