@@ -29,19 +29,23 @@ def main() -> int:
     sys.setswitchinterval(0.001)
     settings = BotSettings()
     token = settings.telegram_bot_token.get_secret_value()
-    configure_logging(settings.log_level, token, settings.openai_api_key.get_secret_value())
+    configure_logging(settings.log_level, token, settings.openai_api_key.get_secret_value(),
+                      settings.webhook_secret.get_secret_value())
     try:
         services = Services(settings)
         services.warm_in_background()
         if not settings.has_token:
             run_chat(services, banner=NO_TOKEN)
             return 0
-        from .app import build_app
+        from .app import ALLOWED_UPDATES, build_app, webhook_options
 
         application = build_app(settings, services)
-        # run_polling handles SIGINT/SIGTERM: it stops fetching, lets running handlers
-        # finish and calls post_shutdown, which closes the state database.
-        application.run_polling(allowed_updates=["message", "callback_query"], drop_pending_updates=False)
+        # run_polling / run_webhook handle SIGINT/SIGTERM: they stop taking updates, let running
+        # handlers finish and call post_shutdown, which closes the state database.
+        if settings.webhook_url:
+            application.run_webhook(**webhook_options(settings))
+        else:
+            application.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
         return 0
     except RetrievalError as e:
         logging.getLogger("bot").error("%s", e)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import re
 import time
 from html import escape
 from pathlib import PurePath
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from retrieval.errors import RetrievalError
@@ -148,9 +150,14 @@ async def documents_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await query.answer("Unknown page.")
         return
     records = await asyncio.to_thread(bot_context(context).services.index.documents)
+    page = min(max(page, 0), max(0, -(-len(records) // DOCS_PER_PAGE) - 1))  # stale or forged pages
     await query.answer()
-    await query.edit_message_text(render_documents(records, page, DOCS_PER_PAGE), parse_mode=ParseMode.HTML,
-                                  reply_markup=_pager(page, len(records)))
+    try:
+        await query.edit_message_text(render_documents(records, page, DOCS_PER_PAGE), parse_mode=ParseMode.HTML,
+                                      reply_markup=_pager(page, len(records)))
+    except BadRequest as e:
+        if "not modified" not in str(e).lower():  # that page is already shown
+            raise
 
 
 def _pager(page: int, total: int) -> InlineKeyboardMarkup | None:
@@ -193,6 +200,10 @@ async def remove_confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     await query.answer()
     if doc_id in ("", "-"):
         await query.edit_message_text("Nothing removed.")
+        return
+    if not re.fullmatch(r"[0-9a-f]{12}", doc_id):  # a button always carries a full id, never a prefix
+        await query.edit_message_text("Nothing removed: that button is not valid. Use /docs and /remove ID.")
+        _audit(app, update, "remove", doc_id[:40], "refused: malformed button data")
         return
     try:
         async with app.indexing:

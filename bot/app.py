@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import html
 import logging
+from urllib.parse import urlsplit
 
 from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, BotCommandScopeChat, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -19,9 +19,11 @@ from telegram.ext import (
     filters,
 )
 
+from retrieval.errors import ConfigurationError
 from retrieval.service import Services
 
 from . import admin, asking, briefings
+from .delivery import DeliveringRateLimiter
 from .context import BotContext, History, UserRateLimit, bot_context, install
 from .settings import BotSettings
 from .state import BotState
@@ -49,14 +51,31 @@ ADMIN_COMMANDS = PRIVATE_COMMANDS + [
     ("stats", "Usage and index statistics"),
 ]
 KNOWN_COMMANDS = {c for c, _ in PRIVATE_COMMANDS + GROUP_COMMANDS + ADMIN_COMMANDS} | {"start"}
+ALLOWED_UPDATES = ["message", "callback_query"]
 SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
+
+
+def webhook_options(settings: BotSettings) -> dict:
+    """Arguments for PTB's `run_webhook` / `Updater.start_webhook`: where to listen, the URL to
+    register with Telegram, and the secret Telegram must send back (PTB rejects other requests)."""
+    secret = settings.webhook_secret.get_secret_value()
+    if not secret:
+        raise ConfigurationError(
+            "WEBHOOK_URL is set but WEBHOOK_SECRET is not: choose one (1–256 characters of A-Z a-z 0-9 _ -) "
+            "and give every bot process behind the load balancer the same one."
+        )
+    return {
+        "listen": settings.webhook_listen, "port": settings.webhook_port,
+        "url_path": urlsplit(settings.webhook_url).path.lstrip("/"), "webhook_url": settings.webhook_url,
+        "secret_token": secret, "allowed_updates": ALLOWED_UPDATES, "drop_pending_updates": False,
+    }
 
 
 def build_app(settings: BotSettings, services: Services, state: BotState | None = None) -> Application:
     builder = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token.get_secret_value())
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(DeliveringRateLimiter(max_retries=3, network_retry_seconds=settings.telegram_retry_seconds))
         .concurrent_updates(64)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)

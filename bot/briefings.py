@@ -46,14 +46,16 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     hours, minutes = (int(x) for x in args[0].split(":"))
     sub = Subscription(update.effective_chat.id, f"{hours:02d}:{minutes:02d}", " ".join(args[1:]).strip(),
                        update.effective_user.id)
-    app.state.subscribe(sub)
+    saved = app.state.subscribe(sub)
     schedule(context.application, sub)
     app.state.audit(update.effective_user.id, update.effective_user.username, "subscribe",
                     str(sub.chat_id), f"{sub.time} {sub.topic}".strip())
     about = f" on <i>{escape(sub.topic)}</i>" if sub.topic else ""
     await send_html(context.bot, update.effective_chat.id,
                     f"Daily briefing{about} at {sub.time} ({escape(app.settings.timezone)}). "
-                    "I'll only post when the documents have something to say. /unsubscribe stops it.")
+                    "I'll only post when the documents have something to say. /unsubscribe stops it."
+                    + ("" if saved else "\n\n⚠️ It could not be saved to disk, so it will stop if I restart. "
+                       "My administrator has been told."))
 
 
 async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

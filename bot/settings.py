@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
@@ -25,6 +26,24 @@ class BotSettings(Settings):
     # A generated answer is shown while it is written by editing one message, at most this often
     # (Telegram allows about one edit per second in a chat, fewer in groups).
     stream_edit_interval_seconds: float = Field(1.5, ge=0.5)
+    # How long a reply is retried while Telegram answers 5xx or refuses connections.
+    telegram_retry_seconds: float = Field(120.0, ge=0)
+
+    # Webhook mode (instead of long polling) when WEBHOOK_URL is set: Telegram POSTs updates to
+    # that public HTTPS URL, which a reverse proxy or load balancer forwards to
+    # WEBHOOK_LISTEN:WEBHOOK_PORT of one or several bot processes.
+    webhook_url: str = ""
+    webhook_secret: SecretStr = SecretStr("")
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(8443, ge=1, le=65535)
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_chars(cls, value: SecretStr) -> SecretStr:
+        secret = value.get_secret_value()
+        if secret and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            raise ValueError("WEBHOOK_SECRET may only use A-Z, a-z, 0-9, _ and - (1 to 256 characters)")
+        return value
 
     @field_validator("admin_user_ids", mode="before")
     @classmethod

@@ -8,11 +8,14 @@ The audit log is a separate append-only JSON-lines file that an operator can rea
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
@@ -59,13 +62,28 @@ class Subscription:
 
 
 class BotState:
+    """Answers, feedback, subscriptions (SQLite) and the audit log, under DATA_DIR.
+
+    A full disk or a read-only DATA_DIR must not stop the bot answering: state then lives in
+    memory (start-up) or the failed write is logged and skipped (later), with an error that
+    says what to fix.
+    """
+
     def __init__(self, data_dir: Path) -> None:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(data_dir / "bot.sqlite3", check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()
         self.audit_path = data_dir / "audit.log"
+        self.persistent = True
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(data_dir / "bot.sqlite3", check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(_SCHEMA)
+        except (sqlite3.Error, OSError) as e:
+            log.error("%s is not writable (%s): feedback, subscriptions and statistics are kept in memory "
+                      "and lost on restart; free disk space or fix permissions, then restart", data_dir, e)
+            self.persistent = False
+            self._db = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+            self._db.executescript(_SCHEMA)
 
     def close(self) -> None:
         with self._lock:
@@ -75,18 +93,25 @@ class BotState:
         with self._lock:
             return self._db.execute(sql, args)
 
+    def _write(self, sql: str, args: tuple = ()) -> sqlite3.Cursor | None:
+        try:
+            return self._run(sql, args)
+        except sqlite3.OperationalError as e:  # disk full, read-only: skip this write, keep serving
+            log.error("could not save to %s (%s): free disk space or fix permissions", self.audit_path.parent, e)
+            return None
+
     # -- answers and feedback --------------------------------------------------------------
     def record_answer(self, chat_id: int, user_id: int | None, question: str, answer: str,
                       abstained: bool, citations: list[dict]) -> int:
-        cur = self._run(
+        cur = self._write(
             "INSERT INTO answers (chat_id, user_id, question, answer, abstained, citations, created)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             (chat_id, user_id, question, answer, int(abstained), json.dumps(citations, ensure_ascii=False), time.time()),
         )
-        return int(cur.lastrowid)
+        return int(cur.lastrowid) if cur is not None else 0  # 0: buttons say "no longer available"
 
     def attach_message(self, answer_id: int, message_id: int) -> None:
-        self._run("UPDATE answers SET message_id = ? WHERE id = ?", (message_id, answer_id))
+        self._write("UPDATE answers SET message_id = ? WHERE id = ?", (message_id, answer_id))
 
     def answer(self, answer_id: int) -> dict | None:
         row = self._run(
@@ -108,7 +133,7 @@ class BotState:
 
     def vote(self, answer_id: int, user_id: int, vote: int) -> None:
         """One vote per user and answer; pressing again changes it."""
-        self._run(
+        self._write(
             "INSERT INTO feedback (answer_id, user_id, vote, updated) VALUES (?, ?, ?, ?)"
             " ON CONFLICT(answer_id, user_id) DO UPDATE SET vote = excluded.vote, updated = excluded.updated",
             (answer_id, user_id, vote, time.time()),
@@ -139,19 +164,21 @@ class BotState:
         rows = self._run(sql + " WHERE chat_id = ?", (chat_id,)) if chat_id is not None else self._run(sql)
         return [Subscription(c, t, topic, by, tuple(json.loads(lp))) for c, t, topic, by, lp in rows.fetchall()]
 
-    def subscribe(self, sub: Subscription) -> None:
-        self._run(
+    def subscribe(self, sub: Subscription) -> bool:
+        """False when it could not be saved (it then lasts only until the next restart)."""
+        cur = self._write(
             "INSERT OR REPLACE INTO subscriptions (chat_id, time, topic, created_by, last_points) VALUES (?, ?, ?, ?, ?)",
             (sub.chat_id, sub.time, sub.topic, sub.created_by, json.dumps(list(sub.last_points))),
         )
+        return self.persistent and cur is not None
 
     def unsubscribe(self, chat_id: int) -> list[Subscription]:
         gone = self.subscriptions(chat_id)
-        self._run("DELETE FROM subscriptions WHERE chat_id = ?", (chat_id,))
+        self._write("DELETE FROM subscriptions WHERE chat_id = ?", (chat_id,))
         return gone
 
     def remember_briefing(self, sub: Subscription, points: list[str]) -> None:
-        self._run(
+        self._write(
             "UPDATE subscriptions SET last_points = ? WHERE chat_id = ? AND time = ? AND topic = ?",
             (json.dumps(points, ensure_ascii=False), sub.chat_id, sub.time, sub.topic),
         )
@@ -166,5 +193,8 @@ class BotState:
             "target": target,
             "result": result,
         }
-        with self._lock, open(self.audit_path, "a", encoding="utf-8") as f:
-            f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        try:
+            with self._lock, open(self.audit_path, "a", encoding="utf-8") as f:
+                f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        except OSError as e:  # the action itself has happened; say loudly that it went unrecorded
+            log.error("audit log %s not written (%s): %s", self.audit_path, e.strerror or e, json.dumps(entry))

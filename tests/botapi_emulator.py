@@ -161,6 +161,14 @@ class BotApiEmulator:
         self._new_update = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.port = 0
+        # Webhook mode: updates are POSTed to `webhook_url` (or, standing in for a load
+        # balancer, round-robin to `webhook_backends`) with the secret header, as Telegram does.
+        self.webhook_url = ""
+        self.webhook_secret = ""
+        self.webhook_backends: list[str] = []
+        self.webhook_deliveries: list[tuple[str, int, int]] = []  # (url, update_id, HTTP status)
+        self._backend_turn = itertools.count()
+        self._deliveries: set[asyncio.Task] = set()
 
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self) -> BotApiEmulator:
@@ -169,12 +177,31 @@ class BotApiEmulator:
         app.router.add_get("/file/bot{token}/{path:.*}", self._download)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]
+        self._site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await self._site.start()
+        self.port = self._site._server.sockets[0].getsockname()[1]
         return self
 
+    async def go_offline(self, seconds: float) -> None:
+        """Refuse connections for a while, as when Telegram is unreachable: the listening socket
+        closes and open keep-alive connections are dropped; then it listens on the same port again."""
+        await self._site.stop()
+        for handler in list(self._runner.server.connections):
+            handler.force_close()
+            if handler.transport is not None:
+                handler.transport.abort()
+        self.offline_until = time.monotonic() + seconds
+
+        async def back_online() -> None:
+            await asyncio.sleep(seconds)
+            self._site = web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True)
+            await self._site.start()
+
+        self._reopen = asyncio.create_task(back_online())
+
     async def stop(self) -> None:
+        for task in list(self._deliveries):
+            task.cancel()
         if self._runner:
             await self._runner.cleanup()
 
@@ -293,8 +320,31 @@ class BotApiEmulator:
 
     def _push(self, update: dict) -> None:
         update["update_id"] = next(self._update_ids)
+        if self.webhook_url:
+            task = asyncio.get_running_loop().create_task(self._deliver(update))
+            self._deliveries.add(task)
+            task.add_done_callback(self._deliveries.discard)
+            return
         self._updates.append(update)
         self._new_update.set()
+
+    async def _deliver(self, update: dict, attempts: int = 5) -> None:
+        """POST one update to the webhook; like Telegram, retry until a 2xx (here: a few times)."""
+        import aiohttp
+
+        backends = self.webhook_backends or [self.webhook_url]
+        url = backends[next(self._backend_turn) % len(backends)]
+        headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook_secret} if self.webhook_secret else {}
+        async with aiohttp.ClientSession() as session:
+            for attempt in range(attempts):
+                try:
+                    async with session.post(url, json=update, headers=headers) as response:
+                        self.webhook_deliveries.append((url, update["update_id"], response.status))
+                        if 200 <= response.status < 300:
+                            return
+                except aiohttp.ClientError:
+                    self.webhook_deliveries.append((url, update["update_id"], 0))
+                await asyncio.sleep(0.2 * (attempt + 1))
 
     def _find_message(self, chat_id: int, message_id: int) -> dict:
         for m in self.sent.get(chat_id, []):
@@ -334,6 +384,7 @@ class BotApiEmulator:
             return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
         method = request.match_info["method"]
         self.calls[method] = self.calls.get(method, 0) + 1
+        params = await self._params(request)  # received: a slow reply below is still acted on
         faults = self._faults.get(method) or self._faults.get(method.lower())
         if faults:
             fault = faults.pop(0)
@@ -350,7 +401,7 @@ class BotApiEmulator:
         if handler is None:
             return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
         try:
-            result = await handler(await self._params(request))
+            result = await handler(params)
         except ApiError as e:
             return self._error(e)
         return web.json_response({"ok": True, "result": result})
@@ -389,6 +440,9 @@ class BotApiEmulator:
                 "supports_inline_queries": False}
 
     async def _api_getupdates(self, params):
+        if self.webhook_url:
+            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
+                                "use deleteWebhook to delete the webhook first")
         offset = int(params.get("offset") or 0)
         if offset:
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
@@ -485,11 +539,25 @@ class BotApiEmulator:
             return web.Response(status=404)
         return web.Response(body=self.files[file_id][0])
 
+    async def _api_setwebhook(self, params):
+        url = params.get("url") or ""
+        if not url.startswith(("https://", "http://127.0.0.1")):
+            raise ApiError(400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook")
+        secret = params.get("secret_token") or ""
+        if secret and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+        self.webhook_url, self.webhook_secret = url, secret
+        pending, self._updates = self._updates, []
+        for update in pending:  # queued updates go out through the webhook now
+            self._push({k: v for k, v in update.items() if k != "update_id"})
+        return True
+
     async def _api_deletewebhook(self, params):
+        self.webhook_url = self.webhook_secret = ""
         return True
 
     async def _api_getwebhookinfo(self, params):
-        return {"url": "", "has_custom_certificate": False, "pending_update_count": len(self._updates)}
+        return {"url": self.webhook_url, "has_custom_certificate": False, "pending_update_count": len(self._updates)}
 
     async def _api_close(self, params):
         return True

@@ -404,3 +404,26 @@ async def test_docs_paging_and_reindex(env):
     assert {d.doc_id for d in env["app"].bot_data["research_bot"].services.index.documents()} == before
     _, answer = await ask_private(env, ALICE, "What is age-tech as described in the commentary?")
     assert "caregiving" in answer.text
+
+
+async def test_tampered_and_stale_buttons_change_nothing(env):
+    emu = env["emu"]
+    index = env["app"].bot_data["research_bot"].services.index
+    before = [d.doc_id for d in index.documents()]
+    chat, reply = await ask_private(env, ALICE, "Which technology areas did Ishiba and Lee discuss?")
+    admin_chat, listing = await ask_private(env, ADMIN, "/docs")
+    tampered = [
+        (chat, reply, ALICE, f"rm:{before[0]}"),  # a non-admin forging an admin button
+        (chat, reply, ALICE, "docs:0"),
+        (admin_chat, listing, ADMIN, f"rm:{before[0][:3]}"),  # a prefix that would match a document
+        (admin_chat, listing, ADMIN, "rm:../../etc/passwd"),
+        (admin_chat, listing, ADMIN, "rm:0123456789ab"),  # a well-formed id of no document
+        (admin_chat, listing, ADMIN, "docs:-9"), (admin_chat, listing, ADMIN, "docs:x"),
+        (chat, reply, ALICE, "q:999999"), (chat, reply, ALICE, "q:abc"), (chat, reply, ALICE, "fb:1:5"),
+        (chat, reply, ALICE, "fb::"), (chat, reply, ALICE, "zz:" + "x" * 60),
+    ]
+    for target, message, user, data in tampered:
+        qid = emu.press_button(target, env["users"][user], message.message_id, data)
+        await emu.wait_for(lambda: emu.callback_answer(qid), timeout=20)
+    assert [d.doc_id for d in index.documents()] == before
+    assert not any("went wrong" in m.text for m in emu.messages(chat.id) + emu.messages(admin_chat.id))

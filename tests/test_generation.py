@@ -92,7 +92,7 @@ def test_prompt_files_are_checked_for_their_variables(tmp_path):
 
 def test_llm_mode_without_a_model_says_what_to_set(make_services):
     with pytest.raises(ConfigurationError, match="OPENAI_API_KEY.*OLLAMA_BASE_URL"):
-        make_services(answer_mode="llm", openai_api_key="", openai_base_url="", ollama_base_url="")
+        make_services(answer_mode="llm", openai_base_url="", ollama_base_url="")
 
 
 # -- the whole path, over HTTP ------------------------------------------------------------------
@@ -217,3 +217,20 @@ def test_korean_question_answered_in_korean_with_english_quotes(llm, llm_service
     assert "Korean" in passages_in(generate)  # asked to answer in the asker's language
     assert answer.generated and "두 나라는" in answer.answer
     assert "demographic" in answer.citations[0].quote
+
+
+def test_api_keys_never_reach_the_logs(llm, llm_services, capsys):
+    from pydantic import SecretStr
+
+    from bot.logs import configure_logging
+
+    key = "sk-test-" + "k" * 40
+    configure_logging("DEBUG", key)
+    try:
+        llm.fail(401)
+        answer = llm_services(openai_api_key=SecretStr(key)).answer(QUESTION)
+    finally:
+        configure_logging("WARNING")
+    assert answer.citations and MODEL_UNAVAILABLE in answer.notices
+    assert key not in capsys.readouterr().err
+    assert key not in answer.answer + " ".join(answer.notices)
