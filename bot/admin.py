@@ -7,6 +7,7 @@ import functools
 import logging
 import re
 import time
+from concurrent.futures.process import BrokenProcessPool
 from html import escape
 from pathlib import PurePath
 
@@ -16,7 +17,7 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from retrieval.errors import RetrievalError
-from retrieval.index import IngestResult
+from retrieval.index import IngestResult, Prepared
 from retrieval.loading import SUPPORTED_SUFFIXES, DocumentError
 from retrieval.worker import core_settings, prepare_in_worker
 
@@ -89,10 +90,7 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         try:
             result = await asyncio.to_thread(index.existing_version, data, name)
             if result is None:
-                # Parsing and embedding run in a worker process: the bot keeps answering meanwhile.
-                preparing = asyncio.get_running_loop().run_in_executor(
-                    app.ingest_pool(), prepare_in_worker, data, name, core_settings(app.settings))
-                prepared = await _with_progress(preparing, status, name)
+                prepared = await _prepare(app, data, name, status)
                 result = await asyncio.to_thread(index.ingest_bytes, data, name, origin="upload", prepared=prepared)
         except (DocumentError, RetrievalError) as e:
             await status.update(f"Not indexed: {escape(str(e))}", force=True)
@@ -100,6 +98,19 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             return
     await status.update(render_ingest(result), force=True)
     _audit(app, update, "upload", name, f"{result.status} {result.record.doc_id}")
+
+
+async def _prepare(app: BotContext, data: bytes, name: str, status: ProgressMessage) -> Prepared | None:
+    """Parse and embed in the worker process, so the bot keeps answering meanwhile. If the worker
+    cannot start or dies (no memory, a full /dev/shm), None: the index prepares it in a thread."""
+    try:
+        preparing = asyncio.get_running_loop().run_in_executor(
+            app.ingest_pool(), prepare_in_worker, data, name, core_settings(app.settings))
+        return await _with_progress(preparing, status, name)
+    except (OSError, BrokenProcessPool) as e:
+        log.warning("upload worker unavailable (%s); indexing %s in the bot's process", e, name)
+        app.reset_ingest_pool()
+        return None
 
 
 async def _with_progress(task: asyncio.Future, status: ProgressMessage, name: str):

@@ -74,6 +74,12 @@ class BotContext:
             self._pool = ingest_pool()
         return self._pool
 
+    def reset_ingest_pool(self) -> None:
+        """Forget a broken worker; the next upload starts a fresh one."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)

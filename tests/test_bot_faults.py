@@ -4,12 +4,15 @@ arrive exactly once, and the bot must keep going. Counts are summed in the last 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import resource
 import shutil
+import signal
 
 import pytest
 
 from tests.botapi_emulator import BotApiEmulator
-from tests.test_bot import TOKEN, make_settings, start_bot, stop_bot
+from tests.test_bot import ADMIN, TOKEN, make_settings, start_bot, stop_bot
 
 QUESTIONS = [
     "Which technology areas did Ishiba and Lee discuss?",
@@ -76,3 +79,37 @@ async def test_a_slow_telegram_does_not_cause_duplicates(faulty):
     assert len(emu.messages(chat.id)) == 1
     after = await ask(emu, 2202, QUESTIONS[3])  # and the bot is still answering
     await answers_once(emu, after)
+
+
+@contextlib.contextmanager
+def disk_full():
+    """Every write that would grow a file fails with EFBIG, as on a full disk (RLIMIT_FSIZE = 0;
+    only the soft limit is lowered, so it can be restored). Reads and sockets are unaffected."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of being killed
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, previous)
+
+
+async def test_a_full_disk_refuses_uploads_clearly_and_answering_goes_on(faulty):
+    emu = faulty
+    admin = emu.user(ADMIN, "Admin", "admin_user")
+    admin_chat = emu.private_chat(admin)
+    note = b"Kelp Farming Memo\n\nThe kelp farming memo says Jeju will trial kelp carbon credits."
+    with disk_full():
+        emu.send_document(admin_chat, admin, "kelp.txt", note)
+        await emu.wait_for(lambda: emu.messages(admin_chat.id)
+                           and "Not indexed" in emu.messages(admin_chat.id)[-1].text, timeout=120)
+        refusal = emu.messages(admin_chat.id)[-1].text
+        assert "disk" in refusal and "DATA_DIR" in refusal
+        chat = await ask(emu, 2301, QUESTIONS[0])
+        await answers_once(emu, chat)
+    chat = await ask(emu, 2302, "Where will Jeju trial kelp carbon credits?")
+    [reply] = await emu.wait_for_messages(chat.id, 1, timeout=60)
+    assert "Kelp Farming Memo" not in reply.text  # nothing half-written became searchable
+    emu.send_document(admin_chat, admin, "kelp.txt", note)  # space again: the same upload now works
+    await emu.wait_for(lambda: "Added" in emu.messages(admin_chat.id)[-1].text, timeout=120)

@@ -72,3 +72,22 @@ def test_ingest_docs_remove_round_trip(tmp_path):
     assert run(["docs", "--json"], data_dir).stdout.strip() == ""
     missing = run(["remove", "nope"], data_dir)
     assert missing.returncode == 2 and "no such document" in missing.stderr
+
+
+def test_ask_in_llm_mode_uses_the_model_and_cites_what_holds(corpus_dir, tmp_path):
+    from tests.openai_fake import OpenAIFake
+    from tests.test_generation import cite_passage_with
+
+    data_dir = tmp_path / "var"
+    shutil.copytree(corpus_dir, data_dir)
+    with OpenAIFake() as llm:
+        llm.always(cite_passage_with("hydrogen"))
+        os.environ["OPENAI_BASE_URL"] = llm.base_url
+        try:
+            done = run(["ask", "--mode", "llm", "--json", "Which technologies did Lee and Ishiba discuss?"], data_dir)
+        finally:
+            del os.environ["OPENAI_BASE_URL"]
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["generated"] and answer["citations"] and len(llm.requests) == 1
+    assert all(c["quote"] in c["passage"] for c in answer["citations"])
