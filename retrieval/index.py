@@ -164,6 +164,7 @@ class Index:
         known = self.existing_version(data, filename, respect_removed)
         if known is not None:
             return known
+        self._check_writable()
         if prepared is None:
             prepared = prepare(data, filename, self.settings, self.embedder, progress)
         doc = prepared.doc
@@ -193,6 +194,7 @@ class Index:
         return None
 
     def remove(self, doc_id: str) -> DocumentRecord:
+        self._check_writable()
         with self._write_lock:
             record = self.find(doc_id)
             tombstone = replace(record, status=REMOVED)
@@ -204,6 +206,7 @@ class Index:
     def reindex(self, progress: Callable[[DocumentRecord, int, int], None] | None = None) -> list[IngestResult]:
         """Re-chunk and re-embed every live document from its stored file, one at a time,
         each switch atomic (questions keep being answered from the old version meanwhile)."""
+        self._check_writable()
         results = []
         documents = self.documents()
         for i, old in enumerate(documents):
@@ -220,6 +223,8 @@ class Index:
 
     def recover(self) -> list[str]:
         """Finish what an interrupted run left: drop unpublished versions and stale vectors."""
+        if self.store.read_only_reason:
+            return []  # nothing can be finished on a read-only index; the next writable start will
         actions: list[str] = []
         with self._write_lock:
             catalog = self.store.catalog()
@@ -245,6 +250,10 @@ class Index:
         return actions
 
     # -- internals -----------------------------------------------------------------------
+    def _check_writable(self) -> None:
+        if self.store.read_only_reason:
+            raise StoreError(self.store.read_only_reason)
+
     def _write_version(self, prepared: Prepared, data: bytes, doc_id: str, origin: str) -> DocumentRecord:
         doc, chunks = prepared.doc, prepared.chunks
         key = f"{doc_id}-{uuid.uuid4().hex[:6]}"

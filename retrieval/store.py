@@ -22,9 +22,12 @@ import hashlib
 import json
 import logging
 import re
+import shutil
+import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -96,6 +99,10 @@ class Hit:
 class Store(ABC):
     """What the indexer and retriever need from a vector database; nothing more."""
 
+    # Set when DATA_DIR could not be written at start-up: the index is served from a copy and
+    # the indexer refuses changes, which would otherwise be lost with the copy.
+    read_only_reason: str = ""
+
     @abstractmethod
     def catalog(self) -> list[DocumentRecord]: ...
 
@@ -153,10 +160,9 @@ class ChromaStore(Store):
             self._sentences = client.get_or_create_collection(
                 f"{base}-sentences", configuration=cosine, embedding_function=None
             )
-            # Small writes: the embedded store holds the GIL while it indexes a batch, and the
-            # bot's event loop waits behind it (measured on 2 cores: ≈0.75 ms a row, so 64 rows
-            # stall the loop ≈50 ms, 16 rows ≈12 ms, for ≈10% slower writes).
-            self.write_batch = min(int(client.get_max_batch_size()), 16)
+            # The embedded store holds the GIL while it indexes a batch (≈0.75 ms a row on 2
+            # cores); the bot lowers this so its event loop never waits long behind a write.
+            self.write_batch = min(int(client.get_max_batch_size()), 64)
         except Exception as e:
             raise StoreError(f"Could not open the Chroma index: {e}") from e
 
@@ -277,12 +283,36 @@ def make_store(settings: Settings, model_name: str) -> Store:
                 host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
             )
         else:
-            settings.chroma_dir.mkdir(parents=True, exist_ok=True)
-            client = chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+            path, read_only = _embedded_path(settings.chroma_dir)
+            client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
     except StoreError:
         raise
     except Exception as e:
         where = f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else settings.chroma_dir
         raise StoreError(f"Could not open the Chroma index at {where}: {e}") from e
-    return ChromaStore(client, settings.chroma_collection_prefix, model_name)
+    store = ChromaStore(client, settings.chroma_collection_prefix, model_name)
+    if not settings.chroma_host and read_only:
+        store.read_only_reason = (
+            f"{settings.data_dir} is read-only, so documents cannot be added, replaced or removed; "
+            "answers come from the existing index. Make DATA_DIR writable and restart to change documents."
+        )
+    return store
+
+
+def _embedded_path(chroma_dir: Path) -> tuple[Path, bool]:
+    """Where to open the embedded index: its own folder, or, when that cannot be written (a
+    read-only volume, a full disk), a temporary copy, since Chroma cannot open an index read-only."""
+    try:
+        chroma_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=chroma_dir):
+            return chroma_dir, False
+    except OSError as e:
+        if not (chroma_dir / "chroma.sqlite3").exists():
+            raise StoreError(f"{chroma_dir} cannot be written ({e.strerror or e}) and holds no index yet: "
+                             "make DATA_DIR writable.") from e
+        copy = Path(tempfile.mkdtemp(prefix="chroma-read-only-"))
+        shutil.copytree(chroma_dir, copy, dirs_exist_ok=True)
+        log.error("%s cannot be written (%s): serving a copy of the index from %s; documents cannot be "
+                  "changed until it is writable", chroma_dir, e.strerror or e, copy)
+        return copy, True
 

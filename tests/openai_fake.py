@@ -79,12 +79,14 @@ class OpenAIFake:
     async def _start(self) -> None:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._completions)
+        app.router.add_post("/api/chat", self._ollama_chat)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]
-        self.base_url = f"http://127.0.0.1:{port}/v1"
+        self.root_url = f"http://127.0.0.1:{port}"  # Ollama's API lives at the root
+        self.base_url = f"{self.root_url}/v1"
 
     # -- the route ----------------------------------------------------------------------------
     async def _completions(self, request: web.Request) -> web.StreamResponse:
@@ -122,6 +124,34 @@ class OpenAIFake:
             await asyncio.sleep(0.01)
         await event({}, "stop")
         await response.write(b"data: [DONE]\n\n")
+        await response.write_eof()
+        return response
+
+
+    async def _ollama_chat(self, request: web.Request) -> web.StreamResponse:
+        """Ollama's /api/chat: one JSON object, or newline-delimited JSON objects when streaming."""
+        body = await request.json()
+        self.requests.append(body)
+        step = self.script.popleft() if self.script else self.default
+        if step is None or step.status != 200:
+            return web.json_response({"error": "scripted failure"}, status=step.status if step else 500)
+        text = step.text(body) if callable(step.text) else step.text
+        model = body.get("model", "fake")
+
+        def line(content: str, done: bool) -> dict:
+            item = {"model": model, "created_at": "2026-11-29T00:00:00Z",
+                    "message": {"role": "assistant", "content": content}, "done": done}
+            if done:
+                item.update({"done_reason": "stop", "total_duration": 1, "prompt_eval_count": 1, "eval_count": 1})
+            return item
+
+        if body.get("stream") is False:
+            return web.json_response(line(text, True))
+        response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson"})
+        await response.prepare(request)
+        for i in range(0, len(text), step.chunk_chars):
+            await response.write((json.dumps(line(text[i : i + step.chunk_chars], False)) + "\n").encode())
+        await response.write((json.dumps(line("", True)) + "\n").encode())
         await response.write_eof()
         return response
 

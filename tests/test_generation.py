@@ -234,3 +234,25 @@ def test_api_keys_never_reach_the_logs(llm, llm_services, capsys):
     assert answer.citations and MODEL_UNAVAILABLE in answer.notices
     assert key not in capsys.readouterr().err
     assert key not in answer.answer + " ".join(answer.notices)
+
+
+def test_a_generated_briefing_keeps_only_bullets_its_passages_support(llm, llm_services):
+    def bullets(request):
+        lines = []
+        for n, body in shown_passages(request).items():
+            sentence = max(re.split(r"(?<=[.!?])\s|\n", body), key=len)
+            lines.append(f"- {sentence} [{n}]")
+        return "\n".join(lines[:3] + ["- Both governments will merge their navies by 2030 [1]"])
+    llm.reply(bullets)
+    briefing = llm_services().assistant.brief("hydrogen and technology cooperation")
+    assert 1 <= len(briefing.points) <= 3
+    assert not any("navies" in p.text for p in briefing.points)
+    assert all(p.text in p.passage.text for p in briefing.points)
+    assert "<passage" in passages_in(llm.requests[-1]) and "bullet" in passages_in(llm.requests[-1])
+
+
+def test_ollama_is_spoken_to_in_its_own_protocol(llm, llm_services):
+    llm.reply(cite_passage_with("hydrogen"))
+    answer = llm_services(llm_provider="ollama", ollama_base_url=llm.root_url, llm_model="llama3.1").answer(QUESTION)
+    assert answer.generated and answer.citations
+    assert llm.requests[-1]["model"] == "llama3.1" and llm.requests[-1]["messages"]

@@ -14,7 +14,7 @@ from retrieval.index import iter_document_files
 from retrieval.service import Services
 from tests.botapi_emulator import BotApiEmulator
 from tests.conftest import DOCUMENTS, free_port
-from tests.test_bot import ADMIN, TOKEN, make_settings
+from tests.test_bot import ADMIN, TOKEN, make_settings, stop_bot
 
 SECRET = "s3cret-for-tests_only"
 NOTE = (b"Busan Harbour Note\n\nThe Busan harbour note says that the port of Busan will host a joint "
@@ -28,13 +28,6 @@ async def start_webhook_bot(settings, embedder):
     await application.start()
     await application.updater.start_webhook(**webhook_options(settings))
     return application
-
-
-async def stop(application) -> None:
-    await application.updater.stop()
-    await application.stop()
-    await application.shutdown()
-    await application.post_shutdown(application)
 
 
 @pytest.fixture
@@ -58,7 +51,7 @@ async def two_bots(tmp_path, chroma_server, embedder):
         yield emu, urls
     finally:
         for application in bots:
-            await stop(application)
+            await stop_bot(application)
         await emu.stop()
 
 
