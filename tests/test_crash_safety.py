@@ -1,14 +1,18 @@
-"""SIGKILL in the middle of indexing: after a restart the index holds the old state, whole."""
+"""SIGKILL in the middle of indexing or removing: after a restart the index holds either the old
+state or the new one, whole; never a part."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
+
+import pytest
 
 from tests.conftest import ROOT
 
@@ -67,3 +71,43 @@ def test_sigkill_during_a_replacement_keeps_the_old_version(tmp_path):
     assert again.returncode == 0 and again.stdout.startswith("replaced")
     docs = [json.loads(line) for line in run("docs", "--json", data_dir=data_dir).stdout.splitlines()]
     assert len(docs) == 1 and docs[0]["chunks"] > old["chunks"]
+
+
+KILL_DURING_REMOVE = """
+import os, signal, sys
+from pathlib import Path
+from retrieval.service import Services
+from retrieval.settings import Settings
+
+services = Services(Settings(_env_file=None, data_dir=Path(sys.argv[1])))
+die = lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGKILL)
+if sys.argv[3] == "before-commit":
+    services.store.put_records = die  # killed as the tombstone is being written
+else:
+    services.store._sentences.delete = die  # killed halfway through deleting the vectors
+services.index.remove(sys.argv[2])
+"""
+
+
+@pytest.mark.parametrize("point", ["before-commit", "during-cleanup"])
+def test_sigkill_during_a_removal_leaves_it_whole_or_gone(point, corpus_dir, shared_corpus, make_services, tmp_path):
+    data_dir = tmp_path / "var"
+    shutil.copytree(corpus_dir, data_dir)  # the same index as shared_corpus, which tells what is in it
+    question = "Which technology areas did Ishiba and Lee discuss?"
+    record = shared_corpus.index.find(shared_corpus.answer(question).citations[0].doc_id)
+
+    cmd, env = cli(data_dir=data_dir)
+    done = subprocess.run([sys.executable, "-c", KILL_DURING_REMOVE, str(data_dir), record.doc_id, point],
+                          cwd=ROOT, env=env, capture_output=True, timeout=120)
+    assert done.returncode == -signal.SIGKILL, done.stderr.decode()[-2000:]
+
+    after = make_services(data_dir=data_dir)  # a restart: recovery runs first
+    live = {r.doc_id: r for r in after.index.documents()}
+    answer = after.answer(question)
+    if point == "before-commit":  # the old state, whole
+        assert live[record.doc_id].chunks == record.chunks
+        assert any(c.doc_id == record.doc_id for c in answer.citations)
+    else:  # gone, and nothing of it left to retrieve
+        assert record.doc_id not in live
+        assert all(p.doc_id != record.doc_id for p in answer.passages)
+        assert record.key not in after.store.vector_keys()
