@@ -128,6 +128,12 @@ async def test_bad_messages_get_clear_answers(env):
     assert "question about the documents" in empty.text
     _, off = await ask_private(env, ALICE, "How do I bake sourdough bread?")
     assert "couldn't find this in the documents" in off.text and "closest passages" in off.text
+    _, rtl = await ask_private(env, ALICE, "\u202eما هي التكنولوجيا\u202c؟ \u200fWhat is age-tech?")
+    assert "went wrong" not in rtl.text and "\u202e" not in rtl.text
+    _, long = await ask_private(env, ALICE, "Which technology areas did Ishiba and Lee discuss? " * 1200)
+    assert "hydrogen" in long.text  # the repetition is collapsed, the question answered
+    _, no_id = await ask_private(env, ADMIN, "/remove")
+    assert no_id.text.startswith("Usage: /remove")
 
 
 async def test_group_is_quiet_unless_addressed(env):
