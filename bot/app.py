@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 from urllib.parse import urlsplit
@@ -182,4 +183,5 @@ async def _post_init(application: Application) -> None:
 
 
 async def _post_shutdown(application: Application) -> None:
-    bot_context(application).close()
+    # Waiting for the upload worker to exit takes a moment; not on the event loop.
+    await asyncio.to_thread(bot_context(application).close)
