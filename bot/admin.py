@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import re
 import time
 from concurrent.futures.process import BrokenProcessPool
 from html import escape
@@ -17,7 +16,7 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from retrieval.errors import RetrievalError
-from retrieval.index import IngestResult, Prepared
+from retrieval.index import IngestResult, Prepared, is_doc_id
 from retrieval.loading import SUPPORTED_SUFFIXES, DocumentError
 from retrieval.worker import core_settings, prepare_in_worker
 
@@ -161,7 +160,7 @@ async def documents_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await query.answer("Unknown page.")
         return
     records = await asyncio.to_thread(bot_context(context).services.index.documents)
-    page = min(max(page, 0), max(0, -(-len(records) // DOCS_PER_PAGE) - 1))  # stale or forged pages
+    page = min(max(page, 0), _page_count(len(records)) - 1)  # stale or forged pages
     await query.answer()
     try:
         await query.edit_message_text(render_documents(records, page, DOCS_PER_PAGE), parse_mode=ParseMode.HTML,
@@ -171,8 +170,12 @@ async def documents_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             raise
 
 
+def _page_count(total: int) -> int:
+    return max(1, -(-total // DOCS_PER_PAGE))
+
+
 def _pager(page: int, total: int) -> InlineKeyboardMarkup | None:
-    pages = max(1, -(-total // DOCS_PER_PAGE))
+    pages = _page_count(total)
     buttons = []
     if page > 0:
         buttons.append(InlineKeyboardButton("◀ Previous", callback_data=f"docs:{page - 1}"))
@@ -212,7 +215,7 @@ async def remove_confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if doc_id in ("", "-"):
         await query.edit_message_text("Nothing removed.")
         return
-    if not re.fullmatch(r"[0-9a-f]{12}", doc_id):  # a button always carries a full id, never a prefix
+    if not is_doc_id(doc_id):  # a button always carries a full id, never a prefix
         await query.edit_message_text("Nothing removed: that button is not valid. Use /docs and /remove ID.")
         _audit(app, update, "remove", doc_id[:40], "refused: malformed button data")
         return

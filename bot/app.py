@@ -24,8 +24,8 @@ from retrieval.errors import ConfigurationError
 from retrieval.service import Services
 
 from . import admin, asking, briefings
-from .delivery import DeliveringRateLimiter
 from .context import BotContext, History, UserRateLimit, bot_context, install
+from .delivery import DeliveringRateLimiter
 from .settings import BotSettings
 from .state import BotState
 

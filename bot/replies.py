@@ -91,7 +91,6 @@ class StreamingReply:
         self.latest = ""
         self.shown = ""
         self.message: Message | None = None
-        self.edits = 0
         self._task: asyncio.Task | None = None
 
     def on_text(self, text: str) -> None:  # called from the answering thread
@@ -120,7 +119,6 @@ class StreamingReply:
                         allow_sending_without_reply=True, disable_web_page_preview=True)
                 else:
                     await self.message.edit_text(draft, parse_mode=ParseMode.HTML, disable_web_page_preview=True)
-                    self.edits += 1
                 self.shown = text
             except TelegramError as e:  # a skipped draft costs nothing; the final answer still comes
                 log.info("draft update skipped: %s", type(e).__name__)

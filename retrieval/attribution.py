@@ -16,13 +16,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .answer import Citation
+from .hygiene import question_language
 from .keyword import tokenize
 from .search import Passage
 from .sentences import split_sentences
 
 _MARKERS = re.compile(r"\s*\[(\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*)\]")
 _QUOTED = re.compile(r"[\"“「『]([^\"”」』]{12,400})[\"”」』]")
-_CJK = re.compile(r"[\u3040-\u30ff\uac00-\ud7a3\u4e00-\u9fff]")
 _NUMBER = re.compile(r"\d[\d,.]*\d|\d")
 MIN_WORD_SUPPORT = 0.6  # share of a sentence's content words found in the passage it cites
 MIN_WORDS_TO_JUDGE = 3  # fewer content words than this: too little to judge by words
@@ -108,7 +108,7 @@ def supporting_quote(claim: str, passage: Passage, similarity: Similarity | None
     if numbers - set(_NUMBER.findall(text)):
         return None  # a figure the passage does not state
     sentences = [text[a:b] for a, b in split_sentences(text)] or [text]
-    foreign = bool(_CJK.search(claim))  # a Korean/Japanese sentence about English passages
+    foreign = bool(question_language(claim))  # a Korean/Japanese sentence about English passages
     words = {w for w in tokenize(claim) if not foreign or w.isascii()}
     if foreign and similarity is not None:
         scores = list(similarity(claim, sentences))

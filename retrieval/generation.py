@@ -9,6 +9,7 @@ falls back to the extractive answer: the bot never goes silent because a model d
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 import time
@@ -19,6 +20,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from .attribution import Attributed, Similarity, attribute, strip_markers
 from .errors import ConfigurationError, RetrievalError
+from .followup import MAX_HISTORY
 from .hygiene import redact_secrets
 from .prompts import Prompts, load_prompts
 from .search import Passage
@@ -73,7 +75,7 @@ def format_passages(passages: Sequence[Passage]) -> str:
     for n, p in enumerate(passages, 1):
         label = "; ".join(x for x in (p.title, p.publisher, p.date, p.section) if x)
         body = re.sub(r"</?\s*passage\b[^>]*>", "", p.text, flags=re.I)
-        blocks.append(f'<passage n="{n}" source="{_attr(label)}">\n{body}\n</passage>')
+        blocks.append(f'<passage n="{n}" source="{html.escape(label)}">\n{body}\n</passage>')
     return "\n\n".join(blocks)
 
 
@@ -96,7 +98,7 @@ class Generator:
     def condense(self, question: str, history: Sequence[str]) -> str:
         """A standalone English search question for a follow-up or a non-English question."""
         prompt = self.prompts.condense.format(
-            history="\n".join(f"- {h}" for h in history[-6:]) or "(none)", question=question)
+            history="\n".join(f"- {h}" for h in history[-MAX_HISTORY:]) or "(none)", question=question)
         text = self._complete([HumanMessage(prompt)], None).strip().splitlines()
         rewritten = text[0].strip().strip('"') if text else ""
         if not rewritten or len(rewritten) > 4 * len(question) + 200:
@@ -162,6 +164,3 @@ def _text(content) -> str:
         return "".join(b.get("text", "") if isinstance(b, dict) else str(b) for b in content)
     raise ModelUnavailable(f"unexpected model output of type {type(content).__name__}")
 
-
-def _attr(value: str) -> str:
-    return value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")

@@ -59,3 +59,14 @@ def _collapse_repeats(text: str) -> str:
         if p and p not in seen:
             seen.append(p)
     return " ".join(seen) if len(seen) < len(parts) else text
+
+
+def question_language(text: str) -> str:
+    """'ko', 'ja' or '' — by script: enough to route a question and to pick its language note."""
+    if re.search(r"[\u3040-\u30ff]", text):
+        return "ja"
+    if re.search(r"[\uac00-\ud7a3]", text):
+        return "ko"
+    if re.search(r"[\u4e00-\u9fff]", text):
+        return "ja"
+    return ""

@@ -9,6 +9,7 @@ crash after it leaves the new one; `recover()` removes the leftovers either way.
 from __future__ import annotations
 
 import hashlib
+import re
 import json
 import logging
 import os
@@ -86,6 +87,11 @@ class Snapshot:
 
 def content_id(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:12]
+
+
+def is_doc_id(text: str) -> bool:
+    """A whole document id as `content_id` makes them (`find` also accepts prefixes)."""
+    return re.fullmatch(r"[0-9a-f]{12}", text) is not None
 
 
 class Index:

@@ -7,7 +7,6 @@ of where a question came from.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from .crosslingual import CrossLingualRetriever
 from .embedding import Embedder, make_embedder
 from .followup import needs_context, standalone_query
 from .generation import GenerationError, Generator, ModelUnavailable, OnText
-from .hygiene import clean_question
+from .hygiene import clean_question, question_language
 from .index import Index
 from .intents import FABRICATION_LEAD, FABRICATION_NOTHING, GREETING_REPLY, INJECTION_REPLY, classify, fabrication_topic
 from .search import Passage, Retrieval, Retriever
@@ -55,17 +54,6 @@ LANGUAGE_NOTES = {
     "ja": "文書は英語のため、回答と引用は英語で表示されます。英語で質問するとより正確に答えられます。",
 }
 MODEL_UNAVAILABLE = "The language model is unavailable right now, so this answer quotes the documents directly."
-
-
-def question_language(text: str) -> str:
-    """'ko', 'ja' or '' — by script, which is all a one-line note needs."""
-    if re.search(r"[\u3040-\u30ff]", text):
-        return "ja"
-    if re.search(r"[\uac00-\ud7a3]", text):
-        return "ko"
-    if re.search(r"[\u4e00-\u9fff]", text):
-        return "ja"
-    return ""
 
 
 class Assistant:
@@ -176,10 +164,12 @@ class Assistant:
                 return Briefing(topic, [])
             passages = retrieval.passages
         else:
+            seen: set[str] = set()
             for theme in BRIEFING_THEMES:
                 retrieval = self.retriever.retrieve(theme, 2)
                 if is_supported(retrieval):
-                    passages += [p for p in retrieval.passages if p.chunk_id not in {q.chunk_id for q in passages}]
+                    passages += [p for p in retrieval.passages if p.chunk_id not in seen]
+                    seen.update(p.chunk_id for p in retrieval.passages)
         if not passages:
             return Briefing(topic or "main themes", [])
         attributed = self.generator.brief(topic or "the main themes of these documents", passages, max_points,

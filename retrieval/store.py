@@ -270,6 +270,7 @@ def make_store(settings: Settings, model_name: str) -> Store:
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    read_only = False
     try:
         if settings.chroma_host:
             token = settings.chroma_auth_token.get_secret_value()
@@ -291,7 +292,7 @@ def make_store(settings: Settings, model_name: str) -> Store:
         where = f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else settings.chroma_dir
         raise StoreError(f"Could not open the Chroma index at {where}: {e}") from e
     store = ChromaStore(client, settings.chroma_collection_prefix, model_name)
-    if not settings.chroma_host and read_only:
+    if read_only:
         store.read_only_reason = (
             f"{settings.data_dir} is read-only, so documents cannot be added, replaced or removed; "
             "answers come from the existing index. Make DATA_DIR writable and restart to change documents."
