@@ -19,12 +19,19 @@ _ABBREVIATIONS = {
 _CANDIDATE = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+|$)|[。！？]+[」』”’)]*")
 _CJK_END = re.compile(r"[。！？]")
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.\-]*)$")
+_DOTTED_ACRONYM = re.compile(r"(?:[a-z]\.)+[a-z]")
+_NEXT_CHAR = re.compile(r"\s*(\S)")
+_LINES = re.compile(r"[^\n]+")
+# The longest token worth looking at before a full stop: abbreviations and dotted acronyms are
+# short, and a window keeps each look-back constant-time (a search from the start of the text
+# made splitting quadratic in the document's length).
+_LOOK_BACK = 64
 
 
 def _is_abbreviation(text: str, dot_pos: int) -> bool:
     if text[dot_pos] != ".":
         return False
-    m = _WORD_BEFORE.search(text, 0, dot_pos)
+    m = _WORD_BEFORE.search(text, max(0, dot_pos - _LOOK_BACK), dot_pos)
     if not m:
         return False
     word = m.group(1).lower()
@@ -32,7 +39,7 @@ def _is_abbreviation(text: str, dot_pos: int) -> bool:
     if last in _ABBREVIATIONS or last.rstrip(".") in _ABBREVIATIONS:
         return True
     # Initials ("J. Smith") and dotted acronyms ("U.S." handled above, "R.O.K.").
-    return len(last) == 1 or bool(re.fullmatch(r"(?:[a-z]\.)+[a-z]", last))
+    return len(last) == 1 or bool(_DOTTED_ACRONYM.fullmatch(last))
 
 
 def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
@@ -43,17 +50,16 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
     """
     end = len(text) if end is None else end
     spans: list[tuple[int, int]] = []
-    for line in re.finditer(r"[^\n]+", text[start:end]):
-        line_start = start + line.start()
-        line_end = start + line.end()
+    for line in _LINES.finditer(text, start, end):
+        line_start, line_end = line.start(), line.end()
         cursor = line_start
         for m in _CANDIDATE.finditer(text, line_start, line_end):
             stop = m.end()
             if _is_abbreviation(text, m.start()) and not _CJK_END.match(text, m.start()):
                 continue
-            nxt = text[stop:line_end].lstrip()
             # A lower-case continuation means the period was not a sentence end ("approx. five").
-            if nxt and nxt[0].islower():
+            nxt = _NEXT_CHAR.match(text, stop, line_end)
+            if nxt and nxt.group(1).islower():
                 continue
             spans.append((cursor, stop))
             cursor = stop
