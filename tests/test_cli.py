@@ -91,3 +91,17 @@ def test_ask_in_llm_mode_uses_the_model_and_cites_what_holds(corpus_dir, tmp_pat
     answer = json.loads(done.stdout)
     assert answer["generated"] and answer["citations"] and len(llm.requests) == 1
     assert all(c["quote"] in c["passage"] for c in answer["citations"])
+
+
+def test_multilingual_vectors_from_the_command_line_serve_another_process(tmp_path):
+    from tests.test_multilingual import PACT, QUESTION
+
+    data_dir = tmp_path / "var"
+    doc = tmp_path / "kelp.md"
+    doc.write_text(PACT, encoding="utf-8")
+    done = run(["ingest", "--multilingual", str(doc)], data_dir)
+    assert done.returncode == 0 and "1 documents prepared, 0 left" in done.stdout
+    answer = json.loads(run(["ask", "--json", QUESTION], data_dir).stdout)  # a later process sees them
+    assert "Jeju" in answer["answer"] and answer["citations"][0]["title"] == "Kelp Farming Compact"
+    again = run(["multilingual"], data_dir)
+    assert again.returncode == 0 and "0 documents prepared, 0 left" in again.stdout

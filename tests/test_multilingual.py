@@ -1,0 +1,76 @@
+"""The cross-lingual side index: computed per document after the commit (never on the question
+path), stored in Chroma beside the index, removed with its document."""
+
+from __future__ import annotations
+
+import time
+
+from retrieval.service import PENDING_NOTES
+
+PACT = """---
+title: "Kelp Farming Compact"
+date: 2026-03-01
+---
+
+The Kelp Farming Compact moves the seaweed auction of Wando County to a floating pier at Jeju by 2031.
+"""
+QUESTION = "켈프 양식 협정은 완도군의 해조류 경매를 어디로 옮기나요?"  # where does the compact move the auction?
+
+
+def add_pact(services, tmp_path, text: str = PACT):
+    path = tmp_path / "kelp.md"
+    path.write_text(text, encoding="utf-8")
+    return services.index.ingest_path(path).record
+
+
+def test_a_new_document_is_searched_in_korean_once_its_vectors_are_computed(corpus_services, tmp_path):
+    record = add_pact(corpus_services, tmp_path)
+    started = time.perf_counter()
+    before = corpus_services.answer(QUESTION)  # nothing is computed on the question path...
+    assert time.perf_counter() - started < 5
+    assert all(p.doc_id != record.doc_id for p in before.passages)
+    assert PENDING_NOTES["ko"].format(n=1) in before.notices  # ...and the asker is told why
+
+    assert corpus_services.multilingual.missing() == [record]
+    corpus_services.multilingual.compute_missing()
+    after = corpus_services.answer(QUESTION)
+    assert not after.abstained and after.citations[0].doc_id == record.doc_id
+    assert "Jeju" in after.answer and not any("준비" in n for n in after.notices)
+
+
+def test_vectors_are_removed_with_their_document_and_replaced_with_it(corpus_services, tmp_path):
+    store = corpus_services.store
+    first = add_pact(corpus_services, tmp_path)
+    corpus_services.multilingual.compute_missing()
+    assert first.key in store.multilingual_keys()
+
+    second = add_pact(corpus_services, tmp_path, PACT.replace("Jeju", "Geoje"))  # a replacement
+    assert first.key not in store.multilingual_keys() and first.key not in store.vector_keys()
+    assert not store.multilingual_vectors([f"{first.key}:0000"])
+    corpus_services.multilingual.compute_missing()
+    assert "Geoje" in corpus_services.answer(QUESTION).answer
+
+    corpus_services.index.remove(second.doc_id)
+    assert second.key not in store.multilingual_keys() and second.key not in store.vector_keys()
+    assert all(p.doc_id != second.doc_id for p in corpus_services.answer(QUESTION).passages)
+
+
+def test_the_background_worker_fills_in_new_documents(corpus_services, tmp_path):
+    corpus_services.start_background()
+    try:
+        record = add_pact(corpus_services, tmp_path)  # the commit wakes the worker
+        deadline = time.monotonic() + 60
+        while record.key not in corpus_services.store.multilingual_keys() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert record.key in corpus_services.store.multilingual_keys()
+    finally:
+        corpus_services.stop_background()
+    assert "Jeju" in corpus_services.answer(QUESTION).answer
+
+
+def test_a_version_replaced_before_its_vectors_are_stored_leaves_none_behind(corpus_services, tmp_path):
+    store = corpus_services.store
+    first = add_pact(corpus_services, tmp_path)
+    add_pact(corpus_services, tmp_path, PACT.replace("Jeju", "Geoje"))  # replaced before its turn came
+    assert corpus_services.multilingual.compute(first) is False
+    assert first.key not in store.multilingual_keys() and first.key not in store.vector_keys()
