@@ -33,7 +33,6 @@ def main() -> int:
                       settings.webhook_secret.get_secret_value())
     try:
         services = Services(settings)
-        services.warm_in_background()
         if not settings.has_token:
             run_chat(services, banner=NO_TOKEN)
             return 0

@@ -6,6 +6,7 @@ import asyncio
 import functools
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from html import escape
 from pathlib import PurePath
@@ -16,9 +17,9 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from retrieval.errors import RetrievalError
-from retrieval.index import IngestResult, Prepared, is_doc_id
+from retrieval.index import IngestProgress, IngestResult, Prepared, is_doc_id
 from retrieval.loading import SUPPORTED_SUFFIXES, DocumentError
-from retrieval.worker import core_settings, prepare_in_worker
+from retrieval.worker import core_settings
 
 from .context import BotContext, bot_context
 from .render import render_documents
@@ -90,12 +91,18 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             result = await asyncio.to_thread(index.existing_version, data, name)
             if result is None:
                 prepared = await _prepare(app, data, name, status)
-                result = await asyncio.to_thread(index.ingest_bytes, data, name, origin="upload", prepared=prepared)
+                latest = _Latest()  # reported from the writing thread
+                writing = asyncio.ensure_future(asyncio.to_thread(
+                    index.ingest_bytes, data, name, origin="upload", prepared=prepared, progress=latest.set))
+                result = await _with_progress(writing, status, name, latest.get)
         except (DocumentError, RetrievalError) as e:
             await status.update(f"Not indexed: {escape(str(e))}", force=True)
             _audit(app, update, "upload", name, f"failed: {e}")
             return
-    await status.update(render_ingest(result), force=True)
+    text = render_ingest(result)
+    if app.services.multilingual is not None and result.status in ("new", "replaced"):
+        text += "\nKorean and Japanese questions will find it once it is prepared for them, in the background."
+    await status.update(text, force=True)
     _audit(app, update, "upload", name, f"{result.status} {result.record.doc_id}")
 
 
@@ -103,23 +110,46 @@ async def _prepare(app: BotContext, data: bytes, name: str, status: ProgressMess
     """Parse and embed in the worker process, so the bot keeps answering meanwhile. If the worker
     cannot start or dies (no memory, a full /dev/shm), None: the index prepares it in a thread."""
     try:
-        preparing = asyncio.get_running_loop().run_in_executor(
-            app.ingest_pool(), prepare_in_worker, data, name, core_settings(app.settings))
-        return await _with_progress(preparing, status, name)
+        worker = app.ingest_worker()
+        preparing = asyncio.wrap_future(worker.submit(data, name, core_settings(app.settings)))
+        return await _with_progress(preparing, status, name, worker.latest)
     except (OSError, BrokenProcessPool) as e:
         log.warning("upload worker unavailable (%s); indexing %s in the bot's process", e, name)
-        app.reset_ingest_pool()
+        app.reset_ingest_worker()
         return None
 
 
-async def _with_progress(task: asyncio.Future, status: ProgressMessage, name: str):
-    """Edit the status message while a long preparation runs (bounded by its own rate limit)."""
+class _Latest:
+    """The last progress report from another thread."""
+
+    def __init__(self) -> None:
+        self.value: IngestProgress | None = None
+
+    def set(self, progress: IngestProgress) -> None:
+        self.value = progress
+
+    def get(self) -> IngestProgress | None:
+        return self.value
+
+
+async def _with_progress(task: asyncio.Future, status: ProgressMessage, name: str,
+                         latest: Callable[[], IngestProgress | None]):
+    """Show the latest progress in the status message while `task` runs (ProgressMessage
+    bounds the rate of edits, well within Telegram's limits)."""
     started = time.monotonic()
     while True:
         try:
-            return await asyncio.wait_for(asyncio.shield(task), timeout=3.0)
+            return await asyncio.wait_for(asyncio.shield(task), timeout=1.0)
         except asyncio.TimeoutError:
-            await status.update(f"Indexing {escape(name)}… {time.monotonic() - started:.0f} s")
+            await status.update(render_progress(name, latest(), time.monotonic() - started))
+
+
+def render_progress(name: str, progress: IngestProgress | None, elapsed: float) -> str:
+    if progress is None:  # still reading and cutting the file
+        return f"Indexing {escape(name)}… {elapsed:.0f} s"
+    if progress.stage == "writing":
+        return f"Indexing {escape(name)}… saving {progress.passages:,} passages: {progress.percent}%"
+    return f"Indexing {escape(name)}… {progress.percent}% · {progress.passages:,} passages"
 
 
 def render_ingest(result: IngestResult) -> str:

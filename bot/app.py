@@ -179,9 +179,14 @@ async def _post_init(application: Application) -> None:
         except BadRequest:  # the admin has not opened a chat with the bot yet
             log.info("admin %s has no private chat with the bot yet", admin_id)
     briefings.schedule_all(application)
+    # Multilingual vectors of documents that lack them, in a background thread (also after
+    # every upload), so Korean and Japanese questions soon see every document.
+    app.services.start_background()
     log.info("bot @%s ready: %d documents", bot.username, len(app.services.index.documents()))
 
 
 async def _post_shutdown(application: Application) -> None:
-    # Waiting for the upload worker to exit takes a moment; not on the event loop.
-    await asyncio.to_thread(bot_context(application).close)
+    # Waiting for the upload worker and the background thread to end takes a moment; not on the event loop.
+    app = bot_context(application)
+    await asyncio.to_thread(app.services.stop_background)
+    await asyncio.to_thread(app.close)

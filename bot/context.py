@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict, deque
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from telegram.ext import Application, ContextTypes
 
 from retrieval.service import Services
-from retrieval.worker import ingest_pool
+from retrieval.worker import IngestWorker
 
 from .settings import BotSettings
 from .state import BotState
@@ -66,23 +65,23 @@ class BotContext:
     # enough and keep memory bounded under a burst of questions.
     answer_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(4))
     indexing: asyncio.Lock = field(default_factory=asyncio.Lock)
-    _pool: ProcessPoolExecutor | None = None
+    _worker: IngestWorker | None = None
 
-    def ingest_pool(self) -> ProcessPoolExecutor:
+    def ingest_worker(self) -> IngestWorker:
         """The worker process that prepares uploads, started on the first one."""
-        if self._pool is None:
-            self._pool = ingest_pool()
-        return self._pool
+        if self._worker is None:
+            self._worker = IngestWorker()
+        return self._worker
 
-    def reset_ingest_pool(self) -> None:
+    def reset_ingest_worker(self) -> None:
         """Forget a broken worker; the next upload starts a fresh one."""
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.shutdown(wait=False)
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._worker is not None:
+            self._worker.shutdown(wait=True)
         self.state.close()
 
     def is_admin(self, user_id: int | None) -> bool:

@@ -8,12 +8,14 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import re
 import shutil
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from docx import Document
 
+from bench.corpus import long_text
 from bot.app import build_app
 from bot.render import split_message
 from bot.replies import send_html
@@ -435,3 +437,29 @@ async def test_tampered_and_stale_buttons_change_nothing(env):
         await emu.wait_for(lambda: emu.callback_answer(qid), timeout=20)
     assert [d.doc_id for d in index.documents()] == before
     assert not any("went wrong" in m.text for m in emu.messages(chat.id) + emu.messages(admin_chat.id))
+
+
+async def test_a_korean_question_about_a_fresh_upload_is_answered_from_it(env):
+    status = await upload(env, ADMIN, "kelp.txt", "Kelp Farming Compact\n\nThe Kelp Farming Compact moves the seaweed "
+                          "auction of Wando County to a floating pier at Jeju by 2031.".encode())
+    assert "Added" in status.text and "Korean and Japanese questions" in status.text
+    services = env["app"].bot_data["research_bot"].services
+    record = next(d for d in services.index.documents() if d.source == "kelp.txt")
+    # The bot computes the multilingual vectors in the background, right after the upload.
+    await env["emu"].wait_for(lambda: record.key in services.store.multilingual_keys(), timeout=120, interval=0.2)
+    _, answer = await ask_private(env, ALICE, "켈프 양식 협정은 완도군의 해조류 경매를 어디로 옮기나요?")
+    assert "Jeju" in answer.text and "Kelp Farming Compact" in answer.text, answer.text
+
+
+async def test_a_large_upload_shows_its_progress_while_questions_are_answered(env):
+    admin_chat = env["emu"].private_chat(env["users"][ADMIN])
+    before = len(env["emu"].messages(admin_chat.id))
+    env["emu"].send_document(admin_chat, env["users"][ADMIN], "renewal.txt",
+                             long_text(150_000, seed=3, title="Harbour Renewal Programme").encode())
+    status = (await env["emu"].wait_for_messages(admin_chat.id, before + 1))[before]
+    _, answer = await ask_private(env, ALICE, "Which technology areas did Ishiba and Lee discuss?")
+    assert "hydrogen" in answer.text  # answered while the upload is being indexed
+    await env["emu"].wait_for(lambda: "Added" in status.text or "Not indexed" in status.text, timeout=300)
+    assert "Added" in status.text
+    progress = [parse_html(e) for e in status.edits if "%" in e]
+    assert progress and all(re.search(r"\d+% · [\d,]+ passages|saving [\d,]+ passages: \d+%", p) for p in progress)
