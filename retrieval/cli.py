@@ -93,22 +93,43 @@ def quiet_third_party_loggers() -> None:
 
 
 def cmd_ingest(services, args) -> int:
-    files = iter_document_files(args.paths)
     missing = [p for p in args.paths if not p.exists()]
     for p in missing:
         print(f"error: {p}: no such file or folder", file=sys.stderr)
     failures = len(missing)
-    for path in files:
-        try:
-            with progress_bar(path.name) as progress:
-                result = services.index.ingest_path(path, origin="cli", progress=progress)
-            print(result.summary())
-        except DocumentError as e:
-            failures += 1
-            print(f"skipped   {e}", file=sys.stderr)
+    files = iter_document_files(p for p in args.paths if p.exists())
+    with progress_bar(files[0].name if len(files) == 1 else f"{len(files)} files") as progress:
+        for _, result in services.index.ingest_paths(files, origin="cli", progress=progress):
+            if isinstance(result, DocumentError):
+                failures += 1
+                print(f"skipped   {result}", file=sys.stderr)
+            else:
+                print(result.summary())
     if args.multilingual:
         cmd_multilingual(services, args)
     return 1 if failures else 0
+
+
+def cmd_sync(services, args) -> int:
+    directory = args.documents or services.settings.documents_dir
+    results = sync_documents(services, directory)
+    changed = [r for r in results if isinstance(r, IngestResult) and r.status in ("new", "replaced")]
+    print(f"{directory}: {len(changed)} indexed, {len(results) - len(changed)} already up to date or skipped")
+    return 0
+
+
+def sync_documents(services, directory: Path) -> list:
+    results = []
+    files = iter_document_files([directory])
+    with progress_bar(directory.name) as progress:
+        for _, result in services.index.ingest_paths(files, origin="documents", respect_removed=True,
+                                                        progress=progress):
+            if isinstance(result, DocumentError):
+                print(f"skipped   {result}", file=sys.stderr)
+            elif result.status != "unchanged":
+                print(result.summary())
+            results.append(result)
+    return results
 
 
 def cmd_multilingual(services, args) -> int:
@@ -129,30 +150,6 @@ def cmd_multilingual(services, args) -> int:
         print(f"multilingual {record.doc_id}  {record.title}")
     print(f"Korean/Japanese search: {len(done)} documents prepared, {len(services.multilingual.missing())} left")
     return 0
-
-
-def cmd_sync(services, args) -> int:
-    directory = args.documents or services.settings.documents_dir
-    results = sync_documents(services, directory)
-    changed = [r for r in results if isinstance(r, IngestResult) and r.status in ("new", "replaced")]
-    print(f"{directory}: {len(changed)} indexed, {len(results) - len(changed)} already up to date or skipped")
-    return 0
-
-
-def sync_documents(services, directory: Path) -> list:
-    results = []
-    for path in iter_document_files([directory]):
-        try:
-            with progress_bar(path.name) as progress:
-                result = services.index.ingest_path(path, origin="documents", respect_removed=True, progress=progress)
-        except DocumentError as e:
-            print(f"skipped   {e}", file=sys.stderr)
-            results.append(e)
-            continue
-        if result.status != "unchanged":
-            print(result.summary())
-        results.append(result)
-    return results
 
 
 def cmd_docs(services, args) -> int:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from tests.conftest import DOCUMENTS
 
 from retrieval.errors import UnknownDocumentError
+from retrieval.index import prepare, prepare_many
 from retrieval.loading import load_path
 from retrieval.loading import DocumentError
 from retrieval.store import LIVE, PENDING, REMOVED
@@ -204,3 +206,19 @@ def test_unknown_document_id_is_a_clear_error(corpus_services):
     with pytest.raises(UnknownDocumentError, match="docs"):
         corpus_services.index.remove("does-not-exist")
 
+
+
+def test_many_files_are_prepared_together_and_committed_one_by_one(make_services, tmp_path):
+    services = make_services()
+    paths = [write(tmp_path, f"pact-{i}.md", BRIEF_V1.replace("Quantum Sensing Pact", f"Sensing Pact {i}"))
+             for i in range(4)]
+    paths.insert(2, write(tmp_path, "empty.txt", ""))
+    results = dict(services.index.ingest_paths(paths))
+    assert isinstance(results[paths[2]], DocumentError)  # one bad file keeps out only itself
+    assert [results[p].status for p in paths if p.suffix == ".md"] == ["new"] * 4
+    assert len(services.index.documents()) == 4 == len(services.store.vector_keys())
+    # Embedded in one sorted call with other files' sentences, a file gets the vectors it gets alone.
+    alone = prepare(paths[0].read_bytes(), paths[0].name, services.settings, services.index.embedder)
+    together = prepare_many([(p.read_bytes(), p.name) for p in paths], services.settings, services.index.embedder)
+    np.testing.assert_allclose(together[0].sentence_vectors, alone.sentence_vectors, atol=1e-5)
+    assert [isinstance(p, DocumentError) for p in together] == [False, False, True, False, False]
