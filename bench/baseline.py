@@ -14,13 +14,13 @@ from retrieval.index import iter_document_files
 from retrieval.loading import load_path
 
 
-def baseline_chunks(corpus: Path) -> list:
+def baseline_chunks(*corpus: Path) -> list:
     from langchain_core.documents import Document
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
     splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
     documents = []
-    for path in iter_document_files([corpus]):
+    for path in iter_document_files(corpus):
         doc = load_path(path)
         documents.append(Document(page_content=doc.text, metadata={"source": doc.source, "title": doc.title}))
     return splitter.split_documents(documents)
@@ -50,7 +50,34 @@ class Baseline:
         return [d.page_content for d in self.retriever.invoke(question)]
 
 
-if __name__ == "__main__":  # cold start: python -m bench.baseline CHROMA_DIR "question"
+def main(argv: list[str] | None = None) -> int:
+    """Whole-process runs of the recipe, for the benchmarks:
+
+        python -m bench.baseline ingest CHROMA_DIR PATH...   # index files or folders; prints a JSON line
+        python -m bench.baseline ask CHROMA_DIR "question"   # cold start: load, retrieve, print
+    """
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(prog="python -m bench.baseline")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("ingest")
+    p.add_argument("directory")
+    p.add_argument("paths", nargs="+", type=Path)
+    p = sub.add_parser("ask")
+    p.add_argument("directory")
+    p.add_argument("question")
+    args = parser.parse_args(argv)
+    if args.command == "ingest":
+        chunks = baseline_chunks(*args.paths)
+        Baseline(chunks, directory=args.directory)
+        print(json.dumps({"chunks": len(chunks)}))
+    else:
+        print("\n---\n".join(Baseline([], directory=args.directory).retrieve(args.question)))
+    return 0
+
+
+if __name__ == "__main__":
     import sys
 
-    print("\n---\n".join(Baseline([], directory=sys.argv[1]).retrieve(sys.argv[2])))
+    sys.exit(main())

@@ -75,12 +75,12 @@ def long_text(chars: int, seed: int = 5, title: str = "Generated Report") -> str
 
 
 def small_documents(count: int, out_dir: Path, seed: int = 13) -> list[Path]:
-    """`count` short notes (a title and two or three paragraphs each), one file each."""
+    """`count` short notes (a title and one or two paragraphs, ~1 KB), one file each."""
     prose = Prose(seed)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for i in range(count):
-        body = "\n\n".join(prose.paragraph() for _ in range(prose.rng.randint(2, 3)))
+        body = "\n\n".join(prose.paragraph() for _ in range(prose.rng.randint(1, 2)))
         path = out_dir / f"note-{i:04d}.txt"
         path.write_text(f"Field Note {i}\n\n{body}\n", encoding="utf-8")
         paths.append(path)

@@ -281,14 +281,25 @@ class ChromaStore(Store):
                 found.update(_key_of(i) for i in _all_ids(collection))
         return found
 
+    def _pages(self, collection: Any, key: str, include: list[str]):
+        """A version's rows, read a page at a time: like a write, a read holds the GIL for its
+        whole call, and a 5 MB document has thousands of passages."""
+        page, offset = self.write_batch * 4, 0
+        while True:
+            got = collection.get(where={"key": key}, include=include, limit=page, offset=offset)
+            yield got
+            if len(got["ids"]) < page:
+                return
+            offset += page
+
     def chunks(self, keys: Sequence[str]) -> list[ChunkRow]:
         rows: list[ChunkRow] = []
         for key in keys:
-            got = self._chunks.get(where={"key": key}, include=["documents", "metadatas", "embeddings"])
-            rows.extend(
-                ChunkRow(cid, key, text, meta, np.asarray(vector, dtype=np.float32))
-                for cid, text, meta, vector in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"])
-            )
+            for got in self._pages(self._chunks, key, ["documents", "metadatas", "embeddings"]):
+                rows.extend(
+                    ChunkRow(cid, key, text, meta, np.asarray(vector, dtype=np.float32))
+                    for cid, text, meta, vector in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"])
+                )
         rows.sort(key=lambda r: (r.key, r.metadata.get("ordinal", 0)))
         return rows
 
@@ -348,9 +359,9 @@ class ChromaStore(Store):
         ids: list[str] = []
         vectors: list[Any] = []
         for key in keys:
-            got = chunks.get(where={"key": key}, include=["embeddings"])
-            ids += got["ids"]
-            vectors += list(got["embeddings"])
+            for got in self._pages(chunks, key, ["embeddings"]):
+                ids += got["ids"]
+                vectors += list(got["embeddings"])
         return ids, np.asarray(vectors, dtype=np.float32).reshape(len(ids), -1)
 
     def multilingual_vectors(self, ids) -> dict[str, np.ndarray]:
