@@ -7,6 +7,7 @@ any LangChain component (retrievers, the baseline in the benchmarks).
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import threading
 from abc import abstractmethod
@@ -42,9 +43,36 @@ class Embedder(Embeddings):
         return self.embed_query_array(text).tolist()
 
 
+def _glibc():
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc (macOS, musl): its allocator behaves differently; nothing to tune
+        return None
+    # A compatibility layer may answer to the name without glibc's allocator behind it.
+    return libc if hasattr(libc, "malloc_trim") and hasattr(libc, "mallopt") else None
+
+
+_LIBC = _glibc()
+_M_ARENA_MAX = -8
+
+
+def release_freed_memory() -> None:
+    """Hand memory freed by the model back to the system. Every batch shape allocates new
+    activation buffers, and glibc keeps the freed ones, fragmented, in its heaps: measured on a
+    1.6 MB document (whole `ingest` process), peak RSS 1,055 MB without this and the arena limit
+    below against 890 MB with both, at the same speed within the noise of a shared machine."""
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
 class SentenceTransformerEmbedder(Embedder):
     def __init__(self, model_name_or_path: str, *, name: str, batch_size: int = 64) -> None:
         from sentence_transformers import SentenceTransformer
+
+        if _LIBC is not None:
+            # One malloc arena per thread (glibc's default, up to 8 per core) multiplies that
+            # fragmentation by torch's threads; two arenas cost nothing measurable here.
+            _LIBC.mallopt(_M_ARENA_MAX, 2)
 
         try:
             self._model = SentenceTransformer(model_name_or_path, device="cpu")
@@ -146,6 +174,7 @@ def embed_in_calls(embedder: Embedder, texts: Sequence[str], call_size: int,
         longest = len(distinct[part[0]])
         batch = max(4, min(usual, _BATCH_CHARS // max(longest, 1))) if usual else None
         vectors[part] = embedder.embed_array([distinct[j] for j in part], batch)
+        release_freed_memory()
         if progress:
             progress(min(i + call_size, len(order)), len(order))
     return vectors[where]
