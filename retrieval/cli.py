@@ -3,7 +3,7 @@
     python -m retrieval ingest documents/ report.pdf
     python -m retrieval docs [--json]
     python -m retrieval remove DOC_ID
-    python -m retrieval ask "Which technologies did Lee and Ishiba discuss?" [--json]
+    python -m retrieval ask "What does the report say about X?" [--json]
     python -m retrieval ask --json < questions.jsonl     # one JSON line out per line in
     python -m retrieval chat                              # interactive, with follow-ups
 """

@@ -26,8 +26,7 @@ import numpy as np
 from .chunking import Chunk, chunk_document
 from .embedding import Embedder
 from .errors import StoreError, UnknownDocumentError
-from .genres import document_genre
-from .keyword import KeywordIndex
+from .keyword import KeywordIndex, tokenize
 from .loading import SUPPORTED_SUFFIXES, DocumentError, LoadedDocument, load_document, safe_name
 from .settings import Settings
 from .store import LIVE, PENDING, REMOVED, RETIRED, ChunkRow, DocumentRecord, SentenceRow, Store
@@ -71,6 +70,20 @@ class Snapshot:
     # Passage vectors in memory (1.5 KB each): scoring every passage is a matrix product, far
     # cheaper than a round trip to the vector store on each question.
     matrix: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    position: dict[str, int] = field(default_factory=dict)  # chunk id -> row of `matrix`
+    # Each document version's words (body and metadata), and the words of all titles, publishers
+    # and labels: how a question's names and references ("the joint statement") find their document.
+    doc_words: dict[str, frozenset[str]] = field(default_factory=dict)
+    reference_words: frozenset[str] = frozenset()
+
+    def passage_vector(self, chunk_id: str) -> np.ndarray:
+        return self.matrix[self.position[chunk_id]]
+
+    def document_words(self, key: str) -> frozenset[str]:
+        return self.doc_words.get(key, frozenset())
+
+    def is_reference(self, token: str) -> bool:
+        return token in self.reference_words
 
     def passage_similarities(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
         if not self.chunk_ids:
@@ -141,10 +154,16 @@ class Index:
             chunks.update({cid: c for cid, c in previous.chunks.items() if c.key in live})
         for row in self.store.chunks([k for k in live if k not in known]):
             chunks[row.chunk_id] = row
-        keyword = KeywordIndex(list(chunks), [_keyword_text(c) for c in chunks.values()])
+        tokens = [tokenize(_keyword_text(c)) for c in chunks.values()]
+        keyword = KeywordIndex(list(chunks), tokens=tokens)
         chunk_ids = list(chunks)
         matrix = np.stack([chunks[c].vector for c in chunk_ids]) if chunk_ids else np.zeros((0, 0), np.float32)
-        return Snapshot(signature, live, chunks, keyword, chunk_ids, matrix)
+        words: dict[str, set[str]] = {key: set(tokenize(_metadata_text(r))) for key, r in live.items()}
+        references = frozenset().union(*words.values()) if words else frozenset()
+        for row, row_tokens in zip(chunks.values(), tokens):
+            words[row.key].update(row_tokens)
+        return Snapshot(signature, live, chunks, keyword, chunk_ids, matrix, {c: i for i, c in enumerate(chunk_ids)},
+                        {k: frozenset(v) for k, v in words.items()}, references)
 
     def _invalidate(self) -> None:
         with self._snapshot_lock:
@@ -269,7 +288,7 @@ class Index:
             publisher=doc.publisher, date=doc.date, source_url=doc.source_url, license=doc.license,
             sections=_sections(chunks), chunks=len(chunks), stored_file=stored_file,
             ingested_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), origin=origin,
-            genre=document_genre(doc.title, doc.publisher, doc.extra.get("label", "")),
+            genre=doc.extra.get("label", ""),
         )
         self._put([record])
         rows, sentence_rows = _rows(record, chunks)
@@ -398,6 +417,10 @@ def _chunk_vectors(rows: list[ChunkRow], sentences: list[SentenceRow], vectors: 
         sums[position[s.chunk_id]] += v
     norms = np.linalg.norm(sums, axis=1, keepdims=True)
     return sums / np.maximum(norms, 1e-9)
+
+
+def _metadata_text(record: DocumentRecord) -> str:
+    return " ".join((record.title, record.publisher, record.genre, Path(record.source).stem.replace("_", " ")))
 
 
 def _keyword_text(row: ChunkRow) -> str:

@@ -169,12 +169,10 @@ _CREDIT = re.compile(r"\((?:[^()]*\b(?:photo|image|credit|getty|reuters|ap|afp)\
 _DISCLAIMER = re.compile(
     r"does not take institutional positions|views (?:represented|expressed) herein|do not necessarily reflect", re.I
 )
-_KNOWN_PUBLISHERS = {
-    "carnegie": "Carnegie Endowment for International Peace",
-    "brookings": "Brookings Institution",
-    "csis": "Center for Strategic and International Studies",
-    "rand": "RAND Corporation",
-}
+# "<Publisher> does not take institutional positions…", "…the views of <Publisher>, its staff…"
+_DISCLAIMER_SUBJECT = re.compile(
+    r"^(?:The\s+)?(?P<a>[A-Z][\w&'’.-]*(?:\s+(?:[A-Z][\w&'’.-]*|of|for|and|on|the))*?)\s+(?:does|do)\s+not\b"
+    r"|\bviews of (?:the\s+)?(?P<b>[A-Z][\w&'’.-]*(?:\s+(?:[A-Z][\w&'’.-]*|of|for|and|on|the))*)")
 
 
 def _paragraph_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
@@ -246,8 +244,9 @@ def _load_plain(text: str, name: str) -> LoadedDocument:
 
 
 def _publisher_from(disclaimer: str) -> str:
-    low = disclaimer.lower()
-    return next((v for k, v in _KNOWN_PUBLISHERS.items() if k in low), "")
+    """The organisation a page's disclaimer speaks for, in its own words."""
+    m = _DISCLAIMER_SUBJECT.search(disclaimer)
+    return (m.group("a") or m.group("b")).strip() if m else ""
 
 
 def _blocks(text: str, spans, kinds, detect_headings: bool) -> list[Block]:
@@ -289,34 +288,62 @@ def _load_markdown(raw: str, name: str) -> LoadedDocument:
     if m:
         meta = _parse_front_matter(m.group(1))
         text = raw[m.end():]
-    spans = _paragraph_spans(text)
-    blocks: list[Block] = []
-    section = ""
     title = meta.pop("title", "")
-    for a, b in spans:
+    pieces: list[tuple[str, str]] = []
+    for a, b in _paragraph_spans(text):
         piece = text[a:b]
         if re.fullmatch(r"#{1,6}\s+.+", piece) or re.fullmatch(r"\*\*[^*\n]+\*\*", piece) or re.fullmatch(r"__[^_\n]+__", piece):
-            section = _clean_heading(piece)
             kind = "heading"
         elif re.fullmatch(r"\[(?:Figure|Table|Image|Photo)[^\]]*\]", piece, re.I):
             kind = "caption"
-        elif not blocks and not title and _looks_like_heading(piece):
+        elif not pieces and not title and _looks_like_heading(piece):
             title, kind = piece, "title"
-        elif not blocks and title and piece.strip() == title.strip():
+        elif not pieces and title and piece.strip() == title.strip():
             kind = "title"
         else:
             kind = "paragraph"
-        blocks.append(Block(kind, piece, a, b, "" if kind == "title" else section))
-    if not title:
-        title = next((_clean_heading(b.text) for b in blocks if b.kind == "heading"), PurePath(name).stem)
-    return LoadedDocument(
-        name, text, blocks, title,
-        publisher=meta.pop("publisher", ""),
-        date=_iso_date(meta.pop("date", "")),
-        source_url=meta.pop("source_url", ""),
-        license=meta.pop("license", "") or meta.pop("licence", ""),
-        extra=meta,
-    )
+        rendered = _clean_heading(piece) if kind == "heading" else render_inline_markdown(piece)
+        if rendered:
+            pieces.append((kind, rendered))
+    doc = _assemble(name, pieces, title)
+    if not meta.get("title") and not title:
+        doc.title = next((b.text for b in doc.blocks if b.kind in ("title", "heading")), PurePath(name).stem)
+    doc.publisher = meta.pop("publisher", "")
+    doc.date = _iso_date(meta.pop("date", ""))
+    doc.source_url = meta.pop("source_url", "")
+    doc.license = meta.pop("license", "") or meta.pop("licence", "")
+    doc.extra = meta
+    return doc
+
+
+# Markdown's inline syntax is how the text is written, not what it says: quotes and evidence
+# are read as a reader sees the page ("the Technology Prosperity Deal", not "[…](https://…)").
+_MD_INLINE = [
+    (re.compile(r"!\[([^\]]*)\]\((?:[^()\s]|\([^)]*\))*(?:\s+\"[^\"]*\")?\)"), ""),  # images
+    (re.compile(r"\[([^\]]+)\]\((?:[^()]|\([^)]*\))*\)"), r"\1"),  # [text](url)
+    (re.compile(r"\[([^\]]+)\]\[[^\]]*\]"), r"\1"),  # [text][ref]
+    (re.compile(r"<(https?://[^>\s]+)>"), r"\1"),  # <https://…>
+    (re.compile(r"</?[A-Za-z][^<>]*>"), ""),  # inline HTML (<br>, <sup>)
+    (re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|__(?=\S)(.+?)(?<=\S)__"), lambda m: m.group(1) or m.group(2)),
+    (re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])|(?<![\w_])_(?=\S)([^_\n]+?)(?<=\S)_(?![\w_])"),
+     lambda m: m.group(1) or m.group(2)),
+    (re.compile(r"`([^`\n]+)`"), r"\1"),
+    (re.compile(r"(?m)^[ \t]*(?:[-*+•]|\d{1,3}[.)])[ \t]+"), ""),  # list markers
+    (re.compile(r"(?m)^[ \t]*>[ \t]?"), ""),  # block quotes
+]
+
+
+_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>])")
+_MD_ESCAPED = re.compile("\ue000(\\d+)\ue001")
+
+
+def render_inline_markdown(text: str) -> str:
+    # Escaped characters ("\*") are literal: set aside before the syntax is read, restored after.
+    text = _MD_ESCAPE.sub(lambda m: f"\ue000{ord(m.group(1))}\ue001", text)
+    for pattern, replacement in _MD_INLINE:
+        text = pattern.sub(replacement, text)
+    text = _MD_ESCAPED.sub(lambda m: chr(int(m.group(1))), text)
+    return "\n".join(line.strip() for line in text.split("\n") if line.strip())
 
 
 def _parse_front_matter(block: str) -> dict[str, str]:
@@ -349,13 +376,21 @@ def _iso_date(value: str) -> str:
 
 
 # -- html ----------------------------------------------------------------------------------
+_META_DATE = ("article:published_time", "og:published_time", "date", "dc.date", "dcterms.date", "dc.date.issued",
+              "citation_publication_date", "citation_date", "pubdate", "publish_date", "publication_date",
+              "article:modified_time")
+_META_PUBLISHER = ("publisher", "og:site_name", "citation_publisher", "dc.publisher", "dcterms.publisher", "author")
+_META_URL = ("source_url", "og:url", "citation_public_url", "dc.identifier")
+_META_LICENSE = ("license", "licence", "dc.rights", "dcterms.license", "copyright")
+
+
 def _load_html(raw: str, name: str) -> LoadedDocument:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(raw, "lxml")
+    meta = _html_metadata(soup)
     for tag in soup(["script", "style", "noscript", "template", "svg", "head", "iframe", "nav", "footer", "form"]):
         tag.decompose()
-    title_tag = BeautifulSoup(raw, "lxml").title
     pieces: list[tuple[str, str]] = []
     for el in soup.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "blockquote", "td", "th", "pre", "figcaption", "dd", "dt"]):
         if el.find_parent(["p", "li", "blockquote", "td", "th", "figcaption"]):
@@ -367,8 +402,40 @@ def _load_html(raw: str, name: str) -> LoadedDocument:
     if not pieces:
         body = soup.body.get_text("\n", strip=True) if soup.body else ""
         pieces = [("paragraph", p) for p in body.split("\n") if p.strip()]
-    title = title_tag.get_text(strip=True) if title_tag else ""
-    return _assemble(name, pieces, title)
+    doc = _assemble(name, pieces, meta.get("title", ""))
+    doc.publisher, doc.date = meta.get("publisher", ""), meta.get("date", "")
+    doc.source_url, doc.license = meta.get("source_url", ""), meta.get("license", "")
+    if not doc.date:  # a dateline on the page ("Updated September 11, 2025")
+        doc.date = next((d for b in doc.blocks[:6] if (d := _dateline(b.text))), "")
+    return doc
+
+
+def _html_metadata(soup) -> dict[str, str]:
+    """Title, date, publisher, URL and licence from a page's <head> (standard and Open Graph names)."""
+    found: dict[str, str] = {}
+    for tag in soup.find_all("meta"):
+        key = (tag.get("name") or tag.get("property") or tag.get("itemprop") or "").strip().lower()
+        value = (tag.get("content") or "").strip()
+        if key and value:
+            found.setdefault(key, value)
+    time_tag = soup.find("time", attrs={"datetime": True})
+    if time_tag is not None:
+        found.setdefault("time", time_tag["datetime"])
+    title = (soup.title.get_text(strip=True) if soup.title else "") or found.get("og:title", "")
+    date = next((_iso_date(found[k]) for k in (*_META_DATE, "time") if k in found and _iso_date(found[k])), "")
+    canonical = soup.find("link", rel="canonical")
+    url = next((found[k] for k in _META_URL if k in found), "") or (canonical.get("href", "") if canonical else "")
+    return {"title": title, "date": date, "url": url, "source_url": url,
+            "publisher": next((found[k] for k in _META_PUBLISHER if k in found), ""),
+            "license": next((found[k] for k in _META_LICENSE if k in found), "")}
+
+
+_LOOSE_DATELINE = re.compile(r"\b(?:Published|Updated|Posted|Released|Issued)(?:\s+on)?:?\s+(?P<date>[A-Z][a-z]+\.? \d{1,2}, \d{4})")
+
+
+def _dateline(text: str) -> str:
+    m = _LOOSE_DATELINE.search(text[:200])
+    return _iso_date(m.group("date")) if m else ""
 
 
 def _assemble(name: str, pieces: list[tuple[str, str]], title: str = "") -> LoadedDocument:
@@ -423,7 +490,20 @@ def _load_pdf(data: bytes, name: str) -> LoadedDocument:
             paragraphs.append(("heading" if _looks_like_heading(joined) else "paragraph", joined))
     doc = _assemble(name, paragraphs, str(meta.get("/Title") or "").strip())
     doc.publisher = str(meta.get("/Author") or "").strip()
+    doc.date = _pdf_date(str(meta.get("/CreationDate") or meta.get("/ModDate") or "")) or next(
+        (d for b in doc.blocks[:6] if (d := _dateline(b.text))), "")
     return doc
+
+
+def _pdf_date(value: str) -> str:
+    """PDF dates look like "D:20250827120000+09'00'"."""
+    m = re.match(r"(?:D:)?(\d{4})(\d{2})(\d{2})", value.strip())
+    if not m:
+        return ""
+    try:
+        return datetime(int(m.group(1)), int(m.group(2)), int(m.group(3))).date().isoformat()
+    except ValueError:
+        return ""
 
 
 # -- docx ----------------------------------------------------------------------------------

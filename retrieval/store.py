@@ -56,7 +56,7 @@ class DocumentRecord:
     stored_file: str = ""
     ingested_at: str = ""
     origin: str = ""  # "documents" for the shipped corpus, "upload" for admin uploads, "cli"
-    genre: str = ""  # "analysis", "statement", "report" or "" (see genres.py)
+    genre: str = ""  # the kind the document gives itself, if any ("commentary", "fact sheet")
 
     def to_metadata(self) -> dict[str, Any]:
         data = asdict(self)
@@ -134,6 +134,10 @@ class Store(ABC):
 
     @abstractmethod
     def query_sentences(self, vector: np.ndarray, n: int, keys: Sequence[str]) -> list[Hit]: ...
+
+    @abstractmethod
+    def sentence_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored vectors of the given sentence ids (missing ids are left out)."""
 
 
 
@@ -263,6 +267,12 @@ class ChromaStore(Store):
 
     def query_sentences(self, vector, n, keys):
         return self._query(self._sentences, vector, n, keys)
+
+    def sentence_vectors(self, ids):
+        if not ids:
+            return {}
+        got = self._sentences.get(ids=list(ids), include=["embeddings"])
+        return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"])}
 
 
 def make_store(settings: Settings, model_name: str) -> Store:
