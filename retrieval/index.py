@@ -93,13 +93,13 @@ def content_id(data: bytes) -> str:
 def version_id(data: bytes, source: str, doc: LoadedDocument | None = None) -> str:
     """The content hash that names one version of a document (its doc_id).
 
-    A file is known by its bytes. A document fetched by link is known by the text extracted
-    from it: pages carry ads, nonces and timestamps that change on every fetch while the
+    A file is known by its bytes. A document fetched by link is known by the title and text
+    extracted from it: pages carry ads, nonces and timestamps that change on every fetch while the
     document stays the same, so re-adding an unchanged page changes nothing."""
     if not is_web_source(source):
         return content_id(data)
     doc = doc or load_document(data, source)  # DocumentError: nothing has changed
-    return content_id(doc.text.encode("utf-8"))
+    return content_id(f"{doc.title}\n\n{doc.text}".encode("utf-8"))
 
 
 def is_doc_id(text: str) -> bool:
