@@ -263,3 +263,12 @@ def test_cli_ingests_links_and_paths_together(site, tmp_path, capsys):
         assert main(["ask", "--json", "--data-dir", str(tmp_path / "var"), question], cli_settings) == 0
         answer = json.loads(capsys.readouterr().out)
         assert expected in answer["answer"] and answer["citations"][0]["source"] == source
+
+
+def test_every_setting_is_listed_in_env_example():
+    import re
+
+    from bot.settings import BotSettings
+
+    listed = set(re.findall(r"^([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
+    assert {name.upper() for name in BotSettings.model_fields} <= listed
