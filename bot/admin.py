@@ -17,7 +17,7 @@ from telegram.ext import ContextTypes
 
 from retrieval.errors import FetchError, RetrievalError
 from retrieval.fetching import fetch_document, normalise_link
-from retrieval.index import IngestResult, Prepared, is_doc_id
+from retrieval.index import IngestResult, Prepared, is_doc_id, version_id
 from retrieval.loading import SUPPORTED_SUFFIXES, DocumentError, is_web_source
 from retrieval.worker import core_settings, prepare_in_worker
 
@@ -125,7 +125,8 @@ async def index_and_report(app: BotContext, update: Update, data: bytes, name: s
     origin = "link" if action == "add" else "upload"
     async with app.indexing:
         try:
-            result = await asyncio.to_thread(index.existing_version, data, name)
+            doc_id = await _web_version_id(app, data, name) if is_web_source(name) else None
+            result = await asyncio.to_thread(index.existing_version, data, name, False, doc_id)
             if result is None:
                 prepared = await _prepare(app, data, name, status)
                 result = await asyncio.to_thread(index.ingest_bytes, data, name, origin=origin, prepared=prepared)
@@ -148,6 +149,17 @@ async def _prepare(app: BotContext, data: bytes, name: str, status: ProgressMess
         log.warning("upload worker unavailable (%s); indexing %s in the bot's process", e, name)
         app.reset_ingest_pool()
         return None
+
+
+async def _web_version_id(app: BotContext, data: bytes, url: str) -> str:
+    """A fetched page is known by its extracted text; extracting a large page is CPU-bound
+    Python, so it runs in the worker process too (in a thread if the worker is unavailable)."""
+    try:
+        return await asyncio.get_running_loop().run_in_executor(app.ingest_pool(), version_id, data, url)
+    except (OSError, BrokenProcessPool) as e:
+        log.warning("upload worker unavailable (%s); reading %s in the bot's process", e, url)
+        app.reset_ingest_pool()
+        return await asyncio.to_thread(version_id, data, url)
 
 
 async def _with_progress(task: asyncio.Future, status: ProgressMessage, name: str):
