@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 from html import escape
 
-from telegram import InlineQueryResultArticle, InlineQueryResultsButton, InputTextMessageContent, Update
+from telegram import InlineQuery, InlineQueryResultArticle, InlineQueryResultsButton, InputTextMessageContent, Update
 from telegram.constants import ParseMode
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from retrieval.answer import Answer
 
 from .context import bot_context
 from .render import inline_preview, inline_title, render_inline_answer
+
+log = logging.getLogger(__name__)
 
 SLOW_DOWN = "Too many questions — try again in a minute"
 
@@ -27,8 +31,8 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     text = " ".join(query.query.split())
     if len(text) < settings.inline_min_query_chars:
         documents = await asyncio.to_thread(app.services.index.documents)
-        await query.answer([hint_result(context.bot.username, len(documents), settings.inline_min_query_chars)],
-                           cache_time=settings.inline_cache_seconds, is_personal=False)
+        await _reply(query, [hint_result(context.bot.username, len(documents), settings.inline_min_query_chars)],
+                     cache_time=settings.inline_cache_seconds, is_personal=False)
         return
     key = text.casefold()
     results = app.inline_cache.get(key)
@@ -36,14 +40,24 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         if not await app.latest_inline.settled(query.from_user.id, query.id, settings.inline_debounce_seconds):
             return  # the person typed on; their newer query is the one to answer
         if not app.rate_limit.allow(query.from_user.id):  # one budget with their chat questions
-            await query.answer([], cache_time=0, is_personal=True,
-                               button=InlineQueryResultsButton(SLOW_DOWN, start_parameter="help"))
+            await _reply(query, [], cache_time=0, is_personal=True,
+                         button=InlineQueryResultsButton(SLOW_DOWN, start_parameter="help"))
             return
         async with app.answer_slots:
             answer = await asyncio.to_thread(app.services.answer, text, [])
-        results = [answer_result(key, text, answer)]
+        results = [answer_result(key, answer.question or text, answer)]
         app.inline_cache.put(key, results)
-    await query.answer(results, cache_time=settings.inline_cache_seconds, is_personal=False)
+    await _reply(query, results, cache_time=settings.inline_cache_seconds, is_personal=False)
+
+
+async def _reply(query: InlineQuery, results: list, **options) -> None:
+    try:
+        await query.answer(results, **options)
+    except BadRequest as e:
+        if "query is too old" not in str(e).lower():
+            raise
+        # Telegram waits only seconds for an inline answer; a slow one is simply not shown.
+        log.info("inline query expired before its answer was ready")
 
 
 def answer_result(key: str, question: str, answer: Answer) -> InlineQueryResultArticle:
