@@ -157,7 +157,7 @@ async def fetch_document(url: str, settings: Settings, *, resolver: Resolver | N
             # trust_env=False: a proxy from the environment would make the connections (and the checks moot).
             async with httpx.AsyncClient(transport=_CheckedTransport(backend), trust_env=False,
                                          follow_redirects=False, timeout=httpx.Timeout(seconds),
-                                         headers={"User-Agent": USER_AGENT, "Accept": _ACCEPT}) as client:
+                                         headers=_HEADERS) as client:
                 return await _follow(client, link, settings.url_max_redirects, limit)
     except (TimeoutError, httpx.TimeoutException):
         raise FetchError(f"{link}: no complete answer within {seconds:g} s (URL_TIMEOUT_SECONDS).", "timeout") from None
@@ -167,7 +167,12 @@ async def fetch_document(url: str, settings: Settings, *, resolver: Resolver | N
         raise FetchError(f"{link}: the server's answer could not be read ({_reason(e)}).", "connect") from None
 
 
-_ACCEPT = "text/html,application/xhtml+xml,application/pdf;q=0.9,text/plain;q=0.8,*/*;q=0.1"
+_HEADERS = {
+    "User-Agent": USER_AGENT,
+    "Accept": "text/html,application/xhtml+xml,application/pdf;q=0.9,text/plain;q=0.8,*/*;q=0.1",
+    # Not br or zstd: their expansion ratios are unbounded, and the size limit counts decoded bytes.
+    "Accept-Encoding": "gzip, deflate",
+}
 
 
 async def _follow(client: httpx.AsyncClient, link: str, max_redirects: int, limit: int) -> Fetched:
