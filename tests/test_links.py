@@ -19,7 +19,7 @@ from retrieval.fetching import address_problem, fetch_document, normalise_link
 from retrieval.index import version_id
 from retrieval.loading import DocumentError, load_document
 from retrieval.settings import Settings
-from tests.conftest import ROOT
+from tests.conftest import ROOT, free_port
 from tests.web_pages import BOILERPLATE_WORDS, PageServer
 
 KELP = [
@@ -189,12 +189,14 @@ def test_every_resolved_address_is_checked_and_the_connection_uses_a_checked_one
     assert b"Kelp Forest Restoration Compact" in fetched.data and calls == ["docs.test"]
 
 
-def test_a_name_that_does_not_resolve(site):
+def test_unreachable_hosts_say_why():
     async def nxdomain(host, port):
         raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 
     error = fetch_error("https://no-such-host.example/report", resolver=nxdomain)
     assert error.reason == "dns" and "no-such-host.example: the name could not be resolved" in str(error)
+    refused = fetch_error(f"http://127.0.0.1:{free_port()}/report")  # nothing listens there
+    assert refused.reason == "connect" and "could not connect" in str(refused)
 
 
 def test_index_by_link_replaces_only_when_the_text_changes(make_services, site):
