@@ -1,4 +1,4 @@
-"""Admin document management: upload, /docs, /remove, /reindex, /stats. Every action audited."""
+"""Admin document management: upload, links (/add), /docs, /remove, /reindex, /stats. Every action audited."""
 
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from retrieval.errors import RetrievalError
-from retrieval.index import IngestResult, Prepared, is_doc_id
-from retrieval.loading import SUPPORTED_SUFFIXES, DocumentError
+from retrieval.errors import FetchError, RetrievalError
+from retrieval.fetching import fetch_document, normalise_link
+from retrieval.index import IngestResult, Prepared, is_doc_id, version_id
+from retrieval.loading import SUPPORTED_SUFFIXES, DocumentError, is_web_source
 from retrieval.worker import core_settings, prepare_in_worker
 
 from .context import BotContext, bot_context
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 DOCS_PER_PAGE = 8
 NOT_ADMIN = "Sorry, only the bot's administrators can do that. You can still ask me questions."
 TELEGRAM_DOWNLOAD_LIMIT_MB = 20
+# A private message that is nothing but a link (any scheme: a wrong one gets an explanation).
+LINK_ONLY = r"^\s*<?[A-Za-z][A-Za-z0-9+.-]*://\S+>?\s*$"
 
 
 def admin_only(handler):
@@ -83,20 +86,56 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await status.update(f"{escape(name)} is larger than {limit_mb:g} MB; not indexed.", force=True)
         _audit(app, update, "upload", name, "refused: too large")
         return
+    await index_and_report(app, update, data, name, status, action="upload")
+
+
+@admin_only
+async def add_link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A link from an admin (a message that is only a URL, or /add URL): fetched, then indexed
+    and reported exactly like an upload."""
+    app = bot_context(context)
+    message = update.effective_message
+    text = (message.text or "").strip()
+    words = text.split()[1:] if text.startswith("/") else text.split()
+    if len(words) != 1:
+        await message.reply_text("Usage: /add URL — a link to a web page or a PDF, for example "
+                                 "/add https://example.org/report.pdf")
+        return
+    try:
+        url = normalise_link(words[0])
+    except FetchError as e:
+        await message.reply_text(f"Not added: {e}")
+        _audit(app, update, "add", words[0][:300], f"failed: {e}")
+        return
+    status = ProgressMessage(await message.reply_text(f"Fetching {url}…", disable_web_page_preview=True))
+    try:
+        fetched = await fetch_document(url, app.settings)
+    except FetchError as e:
+        await status.update(f"Not added: {escape(str(e))}", force=True)
+        _audit(app, update, "add", url, f"failed: {e}")
+        return
+    await index_and_report(app, update, fetched.data, fetched.url, status, action="add")
+
+
+async def index_and_report(app: BotContext, update: Update, data: bytes, name: str, status: ProgressMessage,
+                           action: str) -> None:
+    """Index a file or a fetched link off the event loop, show the outcome, audit it."""
     await status.update(f"Indexing {escape(name)}…", force=True)
     index = app.services.index
+    origin = "link" if action == "add" else "upload"
     async with app.indexing:
         try:
-            result = await asyncio.to_thread(index.existing_version, data, name)
+            doc_id = await _web_version_id(app, data, name) if is_web_source(name) else None
+            result = await asyncio.to_thread(index.existing_version, data, name, False, doc_id)
             if result is None:
                 prepared = await _prepare(app, data, name, status)
-                result = await asyncio.to_thread(index.ingest_bytes, data, name, origin="upload", prepared=prepared)
+                result = await asyncio.to_thread(index.ingest_bytes, data, name, origin=origin, prepared=prepared)
         except (DocumentError, RetrievalError) as e:
             await status.update(f"Not indexed: {escape(str(e))}", force=True)
-            _audit(app, update, "upload", name, f"failed: {e}")
+            _audit(app, update, action, name, f"failed: {e}")
             return
     await status.update(render_ingest(result), force=True)
-    _audit(app, update, "upload", name, f"{result.status} {result.record.doc_id}")
+    _audit(app, update, action, name, f"{result.status} {result.record.doc_id}")
 
 
 async def _prepare(app: BotContext, data: bytes, name: str, status: ProgressMessage) -> Prepared | None:
@@ -110,6 +149,17 @@ async def _prepare(app: BotContext, data: bytes, name: str, status: ProgressMess
         log.warning("upload worker unavailable (%s); indexing %s in the bot's process", e, name)
         app.reset_ingest_pool()
         return None
+
+
+async def _web_version_id(app: BotContext, data: bytes, url: str) -> str:
+    """A fetched page is known by its extracted text; extracting a large page is CPU-bound
+    Python, so it runs in the worker process too (in a thread if the worker is unavailable)."""
+    try:
+        return await asyncio.get_running_loop().run_in_executor(app.ingest_pool(), version_id, data, url)
+    except (OSError, BrokenProcessPool) as e:
+        log.warning("upload worker unavailable (%s); reading %s in the bot's process", e, url)
+        app.reset_ingest_pool()
+        return await asyncio.to_thread(version_id, data, url)
 
 
 async def _with_progress(task: asyncio.Future, status: ProgressMessage, name: str):
@@ -139,6 +189,8 @@ def render_ingest(result: IngestResult) -> str:
         lines.append(f"Sections: {escape(sections)}")
     if result.status == "duplicate":
         lines.append(f"(stored as {escape(r.source)})")
+    elif is_web_source(r.source):
+        lines.append(escape(r.source))
     return "\n".join(lines)
 
 

@@ -39,19 +39,23 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     username = context.bot.username
     titles = "\n".join(f"• {escape(d.title)} ({escape(d.date or 'undated')})" for d in docs[:10])
     more = f"\n…and {len(docs) - 10} more." if len(docs) > 10 else ""
+    inline = (f"<b>In any chat</b>\nType @{escape(username)} and a question to share a cited answer there.\n\n"
+              if context.bot.supports_inline_queries else "")
     text = (
         f"I answer questions about {len(docs)} policy documents, quoting the passages I rely on.\n\n"
         f"{titles}{more}\n\n"
         "<b>Asking</b>\nSend me a question here. In a group, use /ask <i>question</i>, "
         f"mention @{escape(username)} or reply to one of my messages.\n"
         "Follow-up questions work; /reset forgets the conversation.\n\n"
+        f"{inline}"
         "<b>Commands</b>\n/ask <i>question</i> — ask\n/brief [topic] — a short cited briefing\n"
         "/subscribe HH:MM [topic] — a daily briefing in this chat (group admins)\n"
         "/unsubscribe, /subscriptions — manage them\n/reset — forget this conversation\n/help — this message"
     )
     if app.is_admin(update.effective_user.id if update.effective_user else None):
         text += (
-            "\n\n<b>Admin</b>\nSend a file (.txt .md .html .pdf .docx) to add or replace a document.\n"
+            "\n\n<b>Admin</b>\nSend a file (.txt .md .html .pdf .docx) to add or replace a document, "
+            "or a link to a web page or PDF (or /add URL).\n"
             "/docs — list · /remove ID — remove · /reindex — rebuild · /stats — usage"
         )
     await send_html(context.bot, update.effective_chat.id, text)
@@ -64,7 +68,9 @@ async def reset(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Any text in a private chat is a question."""
+    """Any text in a private chat is a question (except an answer posted through inline mode)."""
+    if _sent_via_me(update, context):
+        return
     await answer_question(update, context, update.effective_message.text or "")
 
 
@@ -83,6 +89,8 @@ async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 async def group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """In groups, answer only when addressed: a mention of the bot or a reply to it."""
     message = update.effective_message
+    if _sent_via_me(update, context):
+        return
     text = message.text or ""
     me = context.bot.username.lower()
     mentioned = any(
@@ -168,6 +176,12 @@ def _stored_answer(context, data: str | None) -> dict | None:
 
 def _citation_json(c: Citation) -> dict:
     return {k: getattr(c, k) for k in Citation.__dataclass_fields__}
+
+
+def _sent_via_me(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """A message someone posted from this bot's inline results is an answer, not a question."""
+    via = update.effective_message.via_bot
+    return via is not None and via.id == context.bot.id
 
 
 def _after_command(text: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import defaultdict, deque
+from collections import OrderedDict, defaultdict, deque
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
@@ -55,6 +55,49 @@ class UserRateLimit:
         return True
 
 
+class InlineCache:
+    """Inline results per normalised query, kept for a short while and bounded in number: the
+    same question from many people (or typed again) is searched once."""
+
+    def __init__(self, seconds: float, max_entries: int = 512) -> None:
+        self.seconds, self.max_entries = seconds, max_entries
+        self.hits = 0
+        self._items: OrderedDict[str, tuple[float, list]] = OrderedDict()
+
+    def get(self, key: str) -> list | None:
+        item = self._items.get(key)
+        if item is None or time.monotonic() > item[0]:
+            self._items.pop(key, None)
+            return None
+        self.hits += 1
+        return item[1]
+
+    def put(self, key: str, results: list) -> None:
+        if self.seconds <= 0:
+            return
+        self._items[key] = (time.monotonic() + self.seconds, results)
+        self._items.move_to_end(key)
+        while len(self._items) > self.max_entries:
+            self._items.popitem(last=False)
+
+
+class LatestQuery:
+    """Each person's most recent inline query: while they type, Telegram sends one per pause,
+    and only the one still current after a short wait is worth a search."""
+
+    def __init__(self) -> None:
+        self._latest: dict[int, str] = {}
+
+    async def settled(self, user_id: int, query_id: str, seconds: float) -> bool:
+        self._latest[user_id] = query_id
+        if seconds > 0:
+            await asyncio.sleep(seconds)
+        if self._latest.get(user_id) != query_id:
+            return False
+        del self._latest[user_id]
+        return True
+
+
 @dataclass
 class BotContext:
     settings: BotSettings
@@ -66,6 +109,8 @@ class BotContext:
     # enough and keep memory bounded under a burst of questions.
     answer_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(4))
     indexing: asyncio.Lock = field(default_factory=asyncio.Lock)
+    inline_cache: InlineCache = field(default_factory=lambda: InlineCache(120))
+    latest_inline: LatestQuery = field(default_factory=LatestQuery)
     _pool: ProcessPoolExecutor | None = None
 
     def ingest_pool(self) -> ProcessPoolExecutor:

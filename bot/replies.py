@@ -71,7 +71,9 @@ class ProgressMessage:
             return
         self._last_text, self._last_edit = html, now
         try:
-            await self.message.edit_text(html, parse_mode=ParseMode.HTML, reply_markup=markup)
+            # Status lines may name a link: no preview card under them.
+            await self.message.edit_text(html, parse_mode=ParseMode.HTML, reply_markup=markup,
+                                         disable_web_page_preview=True)
         except BadRequest as e:
             if "not modified" not in str(e).lower():
                 raise

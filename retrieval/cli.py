@@ -1,6 +1,6 @@
 """`python -m retrieval`: index documents and ask questions from a terminal.
 
-    python -m retrieval ingest documents/ report.pdf
+    python -m retrieval ingest documents/ report.pdf https://example.org/brief
     python -m retrieval docs [--json]
     python -m retrieval remove DOC_ID
     python -m retrieval ask "What does the report say about X?" [--json]
@@ -11,15 +11,17 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 import sys
 from pathlib import Path
 
 from .answer import Answer
-from .errors import RetrievalError
+from .errors import FetchError, RetrievalError
+from .fetching import fetch_document
 from .index import IngestResult, iter_document_files
-from .loading import DocumentError
+from .loading import DocumentError, is_web_source
 from .settings import Settings
 
 log = logging.getLogger("retrieval")
@@ -36,8 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
                                      parents=[common])
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("ingest", parents=[common], help="Index files or folders (.txt .md .html .pdf .docx).")
-    p.add_argument("paths", nargs="+", type=Path)
+    p = sub.add_parser("ingest", parents=[common],
+                       help="Index files, folders (.txt .md .html .pdf .docx) or links to web pages and PDFs.")
+    p.add_argument("paths", nargs="+", metavar="PATH_OR_URL")
 
     p = sub.add_parser("sync", parents=[common], help="Index the shipped documents/ folder if anything is new or changed.")
     p.add_argument("--documents", type=Path, help="Overrides DOCUMENTS_DIR.")
@@ -86,20 +89,39 @@ def quiet_third_party_loggers() -> None:
 
 
 def cmd_ingest(services, args) -> int:
-    files = iter_document_files(args.paths)
-    missing = [p for p in args.paths if not p.exists()]
-    for p in missing:
-        print(f"error: {p}: no such file or folder", file=sys.stderr)
-    failures = len(missing)
-    for path in files:
-        try:
-            with progress_bar(path.name) as progress:
-                result = services.index.ingest_path(path, origin="cli", progress=progress)
-            print(result.summary())
-        except DocumentError as e:
+    """Paths and links in the order given; one that fails is reported and the rest go on."""
+    failures = 0
+    for item in args.paths:
+        if "://" in item:
+            failures += not ingest_link(services, item)
+            continue
+        path = Path(item)
+        if not path.exists():
+            print(f"error: {path}: no such file or folder", file=sys.stderr)
             failures += 1
-            print(f"skipped   {e}", file=sys.stderr)
+            continue
+        for file in iter_document_files([path]):
+            try:
+                with progress_bar(file.name) as progress:
+                    result = services.index.ingest_path(file, origin="cli", progress=progress)
+                print(result.summary())
+            except DocumentError as e:
+                failures += 1
+                print(f"skipped   {e}", file=sys.stderr)
     return 1 if failures else 0
+
+
+def ingest_link(services, url: str) -> bool:
+    """Fetch one link (checked as in fetching.py) and index what it points at."""
+    try:
+        fetched = asyncio.run(fetch_document(url, services.settings))
+        with progress_bar(fetched.url) as progress:
+            result = services.index.ingest_bytes(fetched.data, fetched.url, origin="cli", progress=progress)
+    except (FetchError, DocumentError) as e:
+        print(f"skipped   {e}", file=sys.stderr)
+        return False
+    print(f"{result.summary()}  {fetched.url}")
+    return True
 
 
 def cmd_sync(services, args) -> int:
@@ -140,7 +162,8 @@ def cmd_docs(services, args) -> int:
     if not docs:
         print("No documents yet. Add some with: python -m retrieval ingest documents/")
     for d in docs:
-        print(f"{d.doc_id}  {d.date or '—':<10}  {d.chunks:>3} chunks  {d.title}")
+        link = f"  {d.source}" if is_web_source(d.source) else ""
+        print(f"{d.doc_id}  {d.date or '—':<10}  {d.chunks:>3} chunks  {d.title}{link}")
     return 0
 
 

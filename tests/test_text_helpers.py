@@ -213,3 +213,44 @@ def test_a_sentence_holds_what_is_asked(answer_type, sentence, asked, holds_it):
 )
 def test_what_is_asked_must_stand_near_what_it_is_about(answer_type, sentence, focus, holds_it):
     assert holds(answer_type, sentence, "", set(), set(tokenize(focus)), near=10) == holds_it
+
+
+def _answer(text: str, kind: str = "answer", sources: int = 1, title: str = "Ocean Data Accord"):
+    from retrieval.answer import Answer, Citation
+
+    citations = [Citation(n, f"d{n}", f"{title} {n}", "Publisher", "2026-01-02", "", "q", "q", f"c{n}",
+                          f"https://example.org/doc-{n}?a=1&b=2") for n in range(1, sources + 1)]
+    return Answer("q", text, citations, abstained=kind == "abstain", kind=kind)
+
+
+@pytest.mark.parametrize("text, kind, title, preview", [
+    ("The accord stores buoy data in Valparaiso. [1] It was signed in May. [1]", "answer",
+     "The accord stores buoy data in Valparaiso.", "It was signed in May."),
+    ("The accord stores buoy data in Valparaiso. [1]", "answer",
+     "The accord stores buoy data in Valparaiso.", "From Ocean Data Accord 1 (2026-01-02)"),
+    ("I couldn't find this in the documents. The closest passages I found are in: X.", "abstain",
+     "The documents don't say", "I couldn't find this in the documents. The closest passages I found are in: X."),
+    ("word " * 60 + "end. [1]", "answer", ("word " * 19).strip() + "…", "From Ocean Data Accord 1 (2026-01-02)"),
+])
+def test_inline_result_title_and_preview(text, kind, title, preview):
+    from bot.render import inline_preview, inline_title
+
+    answer = _answer(text, kind)
+    assert inline_title(answer) == title
+    assert inline_preview(answer) == preview
+
+
+@pytest.mark.parametrize("text, sources", [
+    ("A short answer with <b>markup</b> & an ampersand. [1]", 1),
+    ("A long answer sentence that keeps going with <tags> & entities. [1] " * 200, 5),
+])
+def test_inline_message_is_one_valid_message_that_keeps_its_sources(text, sources):
+    from bot.render import render_inline_answer
+    from tests.botapi_emulator import parse_html
+
+    html = render_inline_answer("What & where <now>?", _answer(text, sources=sources, title="T" * 60))
+    plain = parse_html(html)  # raises like Telegram on broken HTML
+    assert len(plain.encode("utf-16-le")) // 2 <= 4096
+    assert plain.startswith("Q: What & where <now>?") and "Sources" in plain
+    assert all(f"[{n}] " + "T" * 60 in plain for n in range(1, sources + 1))
+    assert f'href="https://example.org/doc-1?a=1&amp;b=2"' in html  # cited with the link, escaped
