@@ -1,6 +1,11 @@
 """Set the answering core's thresholds on the calibration questions, and only on them.
 
-    python -m bench.calibrate [--questions eval/calibration.jsonl] [--passes 3] [--dry-run]
+    python -m bench.calibrate [--passes 3] [--dry-run]
+
+The calibration questions are the calibration split of the shipped documents' questions
+(eval/calibration.jsonl) and every question of a calibration-only corpus on another subject
+(eval/calibration-corpus/), pooled: thresholds that fit one collection of documents only would
+not serve an admin's own documents.
 
 Retrieval runs once per question (which passages are candidates does not depend on the
 thresholds); then each threshold in turn is set to the value of its grid that serves the
@@ -54,6 +59,10 @@ GRID: dict[str, list[float]] = {
     "redundant": [0.4, 0.5, 0.6, 0.7, 0.8],
     "crosslingual_min_passage": [0.775, 0.785, 0.795, 0.805, 0.815],
 }
+SETS = [
+    (ROOT / "documents", ROOT / "eval" / "calibration.jsonl"),
+    (ROOT / "eval" / "calibration-corpus" / "documents", ROOT / "eval" / "calibration-corpus" / "questions.jsonl"),
+]
 MIN_GAIN = 0.01  # a change must buy at least this much of the objective
 
 
@@ -79,7 +88,7 @@ class Replay:
             if text and classify(text) == "question" and not question_language(text):
                 self.cached[row["id"]] = (text, assistant.retrieve(text, history=row["history"]))
 
-    def run(self, t: Thresholds) -> dict:
+    def run(self, t: Thresholds) -> list[dict]:
         evidence_module.T = answer_module.T = t
         import retrieval.crosslingual as crosslingual_module
         crosslingual_module.T = t
@@ -89,8 +98,7 @@ class Replay:
                     c.scores = [weighted(f, t) for f in c.features]
                     c.part = max(range(len(c.scores)), key=c.scores.__getitem__)
                     c.score = c.scores[c.part]
-            results = evaluate_project(_Answering(self), self.rows)
-            return summarise(results, [5])
+            return evaluate_project(_Answering(self), self.rows)
         finally:
             evidence_module.T = answer_module.T = crosslingual_module.T = THRESHOLDS
 
@@ -112,9 +120,13 @@ class _Answering:
         return compose_extractive(text, retrieval, services.settings.answer_max_sentences)
 
 
-def calibrate(replay: Replay, start: Thresholds, passes: int) -> tuple[Thresholds, dict]:
+def pooled(replays: list[Replay], t: Thresholds) -> dict:
+    return summarise([r for replay in replays for r in replay.run(t)], [5])
+
+
+def calibrate(replays: list[Replay], start: Thresholds, passes: int) -> tuple[Thresholds, dict]:
     current = start
-    best_summary = replay.run(current)
+    best_summary = pooled(replays, current)
     best = objective(best_summary)
     print(f"start: objective {best:.3f}", file=sys.stderr)
     for n in range(passes):
@@ -124,7 +136,7 @@ def calibrate(replay: Replay, start: Thresholds, passes: int) -> tuple[Threshold
                 if value == getattr(current, name):
                     continue
                 trial = replace(current, **{name: value})
-                summary = replay.run(trial)
+                summary = pooled(replays, trial)
                 score = objective(summary)
                 if score > best + MIN_GAIN:
                     current, best, best_summary, moved = trial, score, summary, True
@@ -136,19 +148,15 @@ def calibrate(replay: Replay, start: Thresholds, passes: int) -> tuple[Threshold
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.calibrate", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--questions", type=Path, default=ROOT / "eval" / "calibration.jsonl")
     parser.add_argument("--passes", type=int, default=3)
     parser.add_argument("--dry-run", action="store_true", help="print the result, do not write thresholds.json")
     args = parser.parse_args(argv)
-    if args.questions.name.startswith("test"):
-        parser.error("thresholds are never set on the test split")
-    rows = load_questions(args.questions)
-    services = build_services(ROOT / "documents", make_embedder(Settings(_env_file=None)))
-    replay = Replay(services, rows)
-    chosen, summary = calibrate(replay, THRESHOLDS, args.passes)
+    embedder = make_embedder(Settings(_env_file=None))
+    replays = [Replay(build_services(corpus, embedder), load_questions(questions)) for corpus, questions in SETS]
+    chosen, summary = calibrate(replays, THRESHOLDS, args.passes)
     figures = {k: v for k, v in summary.items() if k != "by_category"}
     record = {
-        "calibrated_on": str(args.questions.relative_to(ROOT) if args.questions.is_relative_to(ROOT) else args.questions),
+        "calibrated_on": [str(q.relative_to(ROOT)) for _, q in SETS],
         "date": datetime.date.today().isoformat(),
         "by": "python -m bench.calibrate (coordinate descent over each threshold's grid)",
         "objective": "evidence_in_cited + key_facts + related_unstated_declined + 0.5 unrelated_declined "
