@@ -24,7 +24,7 @@ from retrieval.errors import ConfigurationError
 from retrieval.service import Services
 
 from . import admin, asking, briefings
-from .context import BotContext, History, UserRateLimit, bot_context, install
+from .context import BotContext, bot_context, install
 from .delivery import DeliveringRateLimiter
 from .settings import BotSettings
 from .state import BotState
@@ -93,9 +93,7 @@ def build_app(settings: BotSettings, services: Services, state: BotState | None 
     install(application, BotContext(
         settings=settings,
         services=services,
-        state=state or BotState(settings.data_dir),
-        history=History(settings.history_turns),
-        rate_limit=UserRateLimit(settings.user_rate_limit_per_minute),
+        state=state or BotState(services.database, legacy_dir=settings.data_dir),
     ))
     add_handlers(application)
     return application
@@ -178,8 +176,10 @@ async def _post_init(application: Application) -> None:
             await bot.set_my_commands(commands(ADMIN_COMMANDS), scope=BotCommandScopeChat(admin_id))
         except BadRequest:  # the admin has not opened a chat with the bot yet
             log.info("admin %s has no private chat with the bot yet", admin_id)
-    briefings.schedule_all(application)
-    log.info("bot @%s ready: %d documents", bot.username, len(app.services.index.documents()))
+    briefings.start_checks(application)
+    admin.start_resuming_uploads(application)
+    documents = await asyncio.to_thread(app.services.index.documents)
+    log.info("bot @%s ready: %d documents", bot.username, len(documents))
 
 
 async def _post_shutdown(application: Application) -> None:

@@ -308,3 +308,12 @@ def _open_sqlite_file(path: Path) -> Database:
     log.error("%s", problem)
     return Database(_sqlite_engine(f"sqlite:///{copy_dir / path.name}"), lock_dir=copy_dir / f"{path.name}-locks",
                     persistent=False, problem=problem)
+
+
+def url_password(database_url) -> str:
+    """The password in DATABASE_URL (a SecretStr or a string), to keep it out of the logs."""
+    raw = database_url.get_secret_value() if hasattr(database_url, "get_secret_value") else str(database_url)
+    try:
+        return make_url(raw).password or "" if raw.strip() else ""
+    except ArgumentError:
+        return ""
