@@ -10,6 +10,7 @@ import argparse
 import json
 import logging
 import sys
+import threading
 
 from retrieval.cli import run_chat
 from retrieval.database import Database, url_password
@@ -51,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
             return print_audit(settings, args.limit)
         services = Services(settings)
         sync_documents(services)
+        # Load the model while the bot starts, so that the first question does not wait for it.
+        threading.Thread(target=services.embedder, name="model-warm-up", daemon=True).start()
         services.warm_in_background()
         if not settings.has_token:
             run_chat(services, banner=NO_TOKEN)

@@ -81,7 +81,9 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
 
 def quiet_third_party_loggers() -> None:
     # httpx logs full request URLs at INFO; for the Bot API those URLs contain the token.
-    for name in ("httpx", "httpcore", "chromadb", "sentence_transformers", "transformers", "urllib3", "bm25s"):
+    # apscheduler logs every run of every job at INFO (the bot checks for briefings every few seconds).
+    for name in ("httpx", "httpcore", "chromadb", "sentence_transformers", "transformers", "urllib3", "bm25s",
+                 "apscheduler"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
 

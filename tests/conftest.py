@@ -54,9 +54,9 @@ def make_services(tmp_path, embedder):
     from retrieval.service import Services
     from retrieval.settings import Settings
 
-    def build(data_dir: Path | None = None, **overrides):
+    def build(data_dir: Path | None = None, embedder_=None, **overrides):
         settings = Settings(data_dir=data_dir or tmp_path / "var", documents_dir=DOCUMENTS, **overrides)
-        return Services(settings, embedder=embedder)
+        return Services(settings, embedder=embedder_ or embedder)
 
     return build
 
