@@ -244,10 +244,14 @@ class BotState:
         """This user's last `turns` questions in this chat, oldest first."""
         if turns <= 0:
             return []
-        with self.database.read() as conn:
-            rows = conn.execute(select(history_table.c.question)
-                                .where(history_table.c.chat_id == chat_id, history_table.c.user_id == user_id)
-                                .order_by(history_table.c.id.desc()).limit(turns)).scalars().all()
+        try:
+            with self.database.read() as conn:
+                rows = conn.execute(select(history_table.c.question)
+                                    .where(history_table.c.chat_id == chat_id, history_table.c.user_id == user_id)
+                                    .order_by(history_table.c.id.desc()).limit(turns)).scalars().all()
+        except SQLAlchemyError as e:  # the question is still answered, as if it were the first
+            log.error("could not read the conversation (%s)", error_reason(e))
+            return []
         return list(reversed(rows))
 
     def remember_question(self, chat_id: int, user_id: int, question: str, turns: int) -> None:
@@ -345,8 +349,9 @@ class BotState:
             now = time.time()
             inserted = conn.execute(self.database.insert(briefing_posts)
                                     .values(**key, claimed_by=self.owner, claimed_at=now)
-                                    .on_conflict_do_nothing(index_elements=list(key))).rowcount
-            if inserted:
+                                    .on_conflict_do_nothing(index_elements=list(key))
+                                    .returning(briefing_posts.c.slot)).first()
+            if inserted is not None:  # (rowcount is not reliable for ON CONFLICT on every driver)
                 return True
             return conn.execute(update(briefing_posts).where(
                 *(briefing_posts.c[k] == v for k, v in key.items()), briefing_posts.c.posted_at.is_(None),

@@ -137,6 +137,14 @@ class Database:
             from sqlalchemy.dialects.sqlite import insert
         return insert(table)
 
+    def unavailable(self, e: SQLAlchemyError) -> StoreError:
+        """The error to raise when the database fails: what happened, and where to look."""
+        if self.dialect == "sqlite":
+            return StoreError(f"The database under DATA_DIR could not be used ({error_reason(e)}). Check that "
+                              "its disk is not full and that DATA_DIR can be written.")
+        return StoreError(f"The database at {self.where} is unavailable ({error_reason(e)}). Check that "
+                          "PostgreSQL is running and reachable, then try again.")
+
     # -- schema ----------------------------------------------------------------------------
     def migrate(self, schema: Schema) -> None:
         """Create or upgrade a component's tables; one process at a time does it."""
@@ -211,10 +219,17 @@ class Database:
         """(try to acquire, release) for one attempt at holding `name`."""
         if self.dialect == "postgresql":
             key = int.from_bytes(hashlib.sha256(f"policy-bot:{name}".encode()).digest()[:8], "big", signed=True)
-            conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            try:
+                conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            except SQLAlchemyError as e:
+                raise self.unavailable(e) from e
 
             def acquire() -> bool:
-                return bool(conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}))
+                try:
+                    return bool(conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}))
+                except SQLAlchemyError as e:
+                    release(False)
+                    raise self.unavailable(e) from e
 
             def release(acquired: bool) -> None:
                 try:
@@ -302,9 +317,8 @@ def _open_sqlite_file(path: Path) -> Database:
         source = path.with_name(path.name + suffix)
         if source.exists():
             shutil.copy2(source, copy_dir / source.name)
-    problem = (f"{path.parent} cannot be written ({reason}): the bot's state (answers behind buttons, feedback, "
-               f"subscriptions, history) is kept in a temporary copy at {copy_dir} and lost on restart; "
-               "free disk space or fix permissions, then restart")
+    problem = (f"{path.parent} cannot be written ({reason}): the database is a temporary copy at {copy_dir}, "
+               "and what is saved in it is lost on restart; free disk space or fix permissions, then restart")
     log.error("%s", problem)
     return Database(_sqlite_engine(f"sqlite:///{copy_dir / path.name}"), lock_dir=copy_dir / f"{path.name}-locks",
                     persistent=False, problem=problem)

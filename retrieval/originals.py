@@ -52,18 +52,28 @@ class Originals:
             ) from e
 
     def get(self, name: str) -> bytes | None:
-        with self.database.read() as conn:
-            data = conn.scalar(select(originals.c.data).where(originals.c.name == name))
+        try:
+            with self.database.read() as conn:
+                data = conn.scalar(select(originals.c.data).where(originals.c.name == name))
+        except SQLAlchemyError as e:
+            raise self.database.unavailable(e) from e
         return bytes(data) if data is not None else None
 
     def exists(self, name: str) -> bool:
-        with self.database.read() as conn:
-            return conn.scalar(select(originals.c.name).where(originals.c.name == name)) is not None
+        try:
+            with self.database.read() as conn:
+                return conn.scalar(select(originals.c.name).where(originals.c.name == name)) is not None
+        except SQLAlchemyError as e:
+            raise self.database.unavailable(e) from e
 
     def delete(self, names: list[str]) -> None:
-        if names:
+        if not names:
+            return
+        try:
             with self.database.write() as conn:
                 conn.execute(delete(originals).where(originals.c.name.in_(names)))
+        except SQLAlchemyError as e:
+            raise self.database.unavailable(e) from e
 
     def count(self) -> int:
         with self.database.read() as conn:

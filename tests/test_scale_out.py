@@ -32,9 +32,10 @@ DOCUMENTS = {
                 "Japan-Korea ammonia bunkering pilot in 2027. Its budget is 12 million euros.\n",
 }
 KELP = b"Kelp Farming Memo\n\nThe kelp farming memo says Jeju will trial kelp carbon credits from 2028."
-LUNAR = (b"Lunar Mining Charter\n\n" + b" ".join(
-    b"Clause %d of the Lunar Mining Charter assigns prospecting rights to the Selene Consortium." % i
-    for i in range(40)))
+LUNAR = (b"Lunar Mining Charter\n\nProspecting rights under the Lunar Mining Charter belong to the Selene "
+         b"Consortium.\n\n" + b"\n\n".join(  # long enough to take a few seconds to index, even for a warm worker
+             b"Clause %d of the charter sets the royalty for crater %d at %d percent." % (i, i, i % 7 + 1)
+             for i in range(150)))
 GROUP, QUIET_GROUP = -100500, -100501
 DB_PASSWORD = "db-password-for-tests"  # the test server trusts 127.0.0.1; the bots must still hide it
 
