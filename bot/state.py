@@ -361,9 +361,12 @@ class BotState:
     def briefing_done(self, sub: Subscription, slot: str, points: list[str] | None) -> None:
         """The slot is done (posted, or nothing to say); `points` are what the chat now has seen."""
         def done(conn: Connection) -> None:
-            conn.execute(update(briefing_posts).where(
-                briefing_posts.c.chat_id == sub.chat_id, briefing_posts.c.time == sub.time,
-                briefing_posts.c.topic == sub.topic, briefing_posts.c.slot == slot).values(posted_at=time.time()))
+            this = (briefing_posts.c.chat_id == sub.chat_id, briefing_posts.c.time == sub.time,
+                    briefing_posts.c.topic == sub.topic)
+            conn.execute(update(briefing_posts).where(*this, briefing_posts.c.slot == slot).values(posted_at=time.time()))
+            # A week of slots is plenty to tell what was posted; older rows would only pile up.
+            week_ago = (datetime.fromisoformat(slot) - timedelta(days=7)).date().isoformat()
+            conn.execute(delete(briefing_posts).where(*this, briefing_posts.c.slot < week_ago))
             if points:
                 conn.execute(update(subscriptions_table).where(
                     subscriptions_table.c.chat_id == sub.chat_id, subscriptions_table.c.time == sub.time,
