@@ -211,6 +211,9 @@ class Index:
                     self.originals.put(stored_file, data)
                 self._commit([record], retire=older + tombstones)
                 return IngestResult(doc.source, "replaced" if older else "new", record, older)
+            in_use = {r.stored_file for r in catalog if r.status in (LIVE, PENDING) and r.key != record.key}
+            if stored_file not in in_use:  # e.g. removed meanwhile (a sync respects that)
+                self.originals.delete([stored_file])
         self._discard(record)
         return known
 
