@@ -19,7 +19,7 @@ from pathlib import PurePath
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from retrieval.errors import RetrievalError
@@ -39,6 +39,8 @@ NOT_ADMIN = "Sorry, only the bot's administrators can do that. You can still ask
 TELEGRAM_DOWNLOAD_LIMIT_MB = 20
 UPLOAD_RENEW_SECONDS = 3.0
 UPLOAD_LEASE_SECONDS = 15.0
+# An upload whose indexing stopped this many times (a file that kills its process?) is given up.
+UPLOAD_MAX_ATTEMPTS = 3
 
 
 def admin_only(handler):
@@ -112,14 +114,18 @@ async def index_upload(app: BotContext, status: ProgressMessage, upload: Upload)
                 prepared = await _prepare(app, data, name, status)
                 result = await asyncio.to_thread(index.ingest_bytes, data, name, origin="upload", prepared=prepared)
         except (DocumentError, RetrievalError) as e:
-            await status.update(f"Not indexed: {escape(str(e))}", force=True)
-            await app.db(app.state.audit, upload.user_id, upload.username, "upload", name, f"failed: {e}")
-            await app.db(app.state.finish_upload, upload.id)
+            await _finish_upload(app, status, upload, f"Not indexed: {escape(str(e))}", f"failed: {e}")
             return
-    await status.update(render_ingest(result), force=True)
-    await app.db(app.state.audit, upload.user_id, upload.username, "upload", name,
-                 f"{result.status} {result.record.doc_id}")
-    await app.db(app.state.finish_upload, upload.id)
+    await _finish_upload(app, status, upload, render_ingest(result), f"{result.status} {result.record.doc_id}")
+
+
+async def _finish_upload(app: BotContext, status: ProgressMessage, upload: Upload, html: str, outcome: str) -> None:
+    await app.db(app.state.audit, upload.user_id, upload.username, "upload", upload.filename, outcome)
+    await app.db(app.state.finish_upload, upload.id)  # done, whether or not the admin can be told
+    try:
+        await status.update(html, force=True)
+    except TelegramError as e:
+        log.warning("could not report on the upload of %s (%s)", upload.filename, e)
 
 
 @contextlib.asynccontextmanager
@@ -149,9 +155,16 @@ async def resume_uploads(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Finish uploads whose process stopped while indexing them (killed, crashed, restarted)."""
     app = bot_context(context)
     for upload in await app.db(app.state.claim_abandoned_uploads, UPLOAD_LEASE_SECONDS):
-        log.warning("resuming upload %s of %s: the process indexing it stopped", upload.id, upload.filename)
         status = ProgressMessage(context.bot, upload.chat_id, upload.status_message_id)
-        with contextlib.suppress(BadRequest):  # the status message may be gone; the upload is indexed anyway
+        if upload.attempts > UPLOAD_MAX_ATTEMPTS:
+            log.error("giving up on upload %s of %s: its indexing stopped %d times", upload.id, upload.filename,
+                      upload.attempts - 1)
+            await _finish_upload(app, status, upload, f"Not indexed: indexing {escape(upload.filename)} was "
+                                 f"interrupted {upload.attempts - 1} times. Send it again, or a smaller or "
+                                 "simpler version of it.", "failed: interrupted repeatedly")
+            continue
+        log.warning("resuming upload %s of %s: the process indexing it stopped", upload.id, upload.filename)
+        with contextlib.suppress(TelegramError):  # the status message may be gone; the upload is indexed anyway
             await status.update(f"Indexing {escape(upload.filename)}… (resumed after an interruption)", force=True)
         context.application.create_task(index_upload(app, status, upload), name=f"upload {upload.id}")
 

@@ -118,6 +118,7 @@ uploads_table = Table(
     Column("data", LargeBinary, nullable=False),
     Column("claimed_by", String(80), nullable=False),
     Column("claimed_at", Float, nullable=False),
+    Column("attempts", Integer, nullable=False),  # processes that have started on it
     Column("created", Float, nullable=False),
 )
 
@@ -149,6 +150,7 @@ class Upload:
     status_message_id: int
     filename: str
     data: bytes
+    attempts: int = 1
 
 
 class BotState:
@@ -381,7 +383,8 @@ class BotState:
         upload_id = new_id()
         saved = self._write("an upload", lambda conn: conn.execute(uploads_table.insert().values(
             id=upload_id, chat_id=chat_id, user_id=user_id, username=username, status_message_id=status_message_id,
-            filename=filename[:255], data=data, claimed_by=self.owner, claimed_at=time.time(), created=time.time())))
+            filename=filename[:255], data=data, claimed_by=self.owner, claimed_at=time.time(), attempts=1,
+            created=time.time())))
         return upload_id if saved is not None else None
 
     def renew_upload(self, upload_id: str) -> None:
@@ -401,12 +404,12 @@ class BotState:
             def take(conn: Connection, upload_id=upload_id, claimed_at=claimed_at) -> Upload | None:
                 taken = conn.execute(update(uploads_table).where(
                     uploads_table.c.id == upload_id, uploads_table.c.claimed_at == claimed_at,
-                ).values(claimed_by=self.owner, claimed_at=time.time())).rowcount
+                ).values(claimed_by=self.owner, claimed_at=time.time(), attempts=uploads_table.c.attempts + 1)).rowcount
                 if not taken:
                     return None  # another process was faster
                 row = conn.execute(select(uploads_table).where(uploads_table.c.id == upload_id)).one()
                 return Upload(row.id, row.chat_id, row.user_id, row.username, row.status_message_id,
-                              row.filename, bytes(row.data))
+                              row.filename, bytes(row.data), row.attempts)
             upload = self._write("an upload's claim", take)
             if upload is not None:
                 claimed.append(upload)

@@ -194,6 +194,7 @@ def test_an_upload_whose_process_died_is_taken_over_once(processes):
     taken = in_threads(6, lambda i: processes[1 + i % 2].claim_abandoned_uploads(lease=0.2))
     [[upload]] = [t for t in taken if t]
     assert (upload.filename, upload.data, upload.status_message_id, upload.user_id) == ("note.txt", b"The note.", 12, 7)
+    assert upload.attempts == 2  # counted, so that a file that kills every process is given up on
     assert first.claim_abandoned_uploads(lease=0.2) == []  # freshly claimed by its new owner
     third.finish_upload(upload_id)
     time.sleep(0.3)
