@@ -238,3 +238,22 @@ def test_an_earlier_versions_state_is_carried_forward_once(database_url, tmp_pat
 
     again = BotState(open_database(database_url), legacy_dir=data_dir)  # a restart, or another process
     assert len(again.feedback()) == 2 and len(again.audit_entries()) == 1 and len(again.subscriptions()) == 1
+
+
+def test_the_audit_log_is_printed_by_python_m_bot_audit(tmp_path, monkeypatch, capsys):
+    import logging
+
+    from bot.__main__ import main
+
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    BotState(open_database(f"sqlite:///{tmp_path / 'state.sqlite3'}")).audit(7, "admin", "remove", "abc", "removed")
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        assert main(["audit", "--limit", "5"]) == 0
+    finally:
+        root.handlers[:], root.level = saved
+    [line] = capsys.readouterr().out.splitlines()
+    assert json.loads(line) | {"ts": ""} == {"ts": "", "user_id": 7, "username": "admin", "action": "remove",
+                                             "target": "abc", "result": "removed"}
