@@ -9,7 +9,6 @@ export ANONYMIZED_TELEMETRY := False
 .PHONY: run test eval bench index clean
 
 run: $(STAMP)
-	$(PY) -m retrieval sync
 	$(PY) -m bot
 
 test: $(STAMP)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sqlite3
 import sys
 import tempfile
 import time
@@ -235,24 +234,24 @@ def adversarial_ok(r: dict) -> bool:
 
 
 def export_feedback(data_dir: Path, out: Path) -> int:
-    """👍 answers become in-scope cases (their quotes as evidence); 👎 ones are kept for review."""
-    db = data_dir / "bot.sqlite3"
-    if not db.exists():
-        print(f"no feedback database at {db}", file=sys.stderr)
-        return 0
-    rows = sqlite3.connect(db).execute(
-        "SELECT a.id, a.question, a.citations, f.vote FROM feedback f JOIN answers a ON a.id = f.answer_id"
-    ).fetchall()
+    """👍 answers become in-scope cases (their quotes as evidence); 👎 ones are kept for review.
+
+    Read from the bot's database: DATABASE_URL when set, otherwise the SQLite file under `data_dir`."""
+    from bot.state import BotState
+    from retrieval.database import Database
+
+    settings = Settings(data_dir=data_dir)
+    votes = BotState(Database.open(settings), legacy_dir=data_dir).feedback()
     with out.open("w", encoding="utf-8") as f:
-        for answer_id, question, citations, vote in rows:
-            quotes = [q for c in json.loads(citations) for q in c["quote"].split(" … ")]
-            case = {"id": f"feedback-{answer_id}", "question": question, "category": "feedback"}
-            if vote > 0 and quotes:
+        for vote in votes:
+            quotes = [q for c in vote["citations"] for q in c["quote"].split(" … ")]
+            case = {"id": f"feedback-{vote['answer_id']}", "question": vote["question"], "category": "feedback"}
+            if vote["vote"] > 0 and quotes:
                 case.update(kind="in_scope", evidence=quotes[:1], answer_keywords=[])
             else:
                 case.update(kind="feedback_negative", note="a user marked this answer 👎; review it")
             f.write(json.dumps(case, ensure_ascii=False) + "\n")
-    return len(rows)
+    return len(votes)
 
 
 def fmt(value) -> str:

@@ -25,7 +25,7 @@ from retrieval.errors import ConfigurationError
 from retrieval.service import Services
 
 from . import admin, asking, briefings, inline
-from .context import BotContext, History, InlineCache, UserRateLimit, bot_context, install
+from .context import BotContext, InlineCache, bot_context, install
 from .delivery import DeliveringRateLimiter
 from .settings import BotSettings
 from .state import BotState
@@ -95,9 +95,7 @@ def build_app(settings: BotSettings, services: Services, state: BotState | None 
     install(application, BotContext(
         settings=settings,
         services=services,
-        state=state or BotState(settings.data_dir),
-        history=History(settings.history_turns),
-        rate_limit=UserRateLimit(settings.user_rate_limit_per_minute),
+        state=state or BotState(services.database, legacy_dir=settings.data_dir),
         inline_cache=InlineCache(settings.inline_cache_seconds),
     ))
     add_handlers(application)
@@ -187,8 +185,10 @@ async def _post_init(application: Application) -> None:
     if not bot.supports_inline_queries:
         log.info("inline mode is off; to let people type @%s in any chat, send /setinline to @BotFather",
                  bot.username)
-    briefings.schedule_all(application)
-    log.info("bot @%s ready: %d documents", bot.username, len(app.services.index.documents()))
+    briefings.start_checks(application)
+    admin.start_resuming_uploads(application)
+    documents = await asyncio.to_thread(app.services.index.documents)
+    log.info("bot @%s ready: %d documents", bot.username, len(documents))
 
 
 async def _post_shutdown(application: Application) -> None:

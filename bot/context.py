@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
-from collections import OrderedDict, defaultdict, deque
-from concurrent.futures import ProcessPoolExecutor
+from collections import OrderedDict
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from telegram.ext import Application, ContextTypes
@@ -17,42 +18,6 @@ from .settings import BotSettings
 from .state import BotState
 
 _KEY = "research_bot"
-
-
-@dataclass
-class History:
-    """Recent questions per (chat, user), bounded: follow-ups are resolved against them."""
-
-    turns: int
-    _items: dict[tuple[int, int], deque[str]] = field(default_factory=dict)
-
-    def get(self, chat_id: int, user_id: int) -> list[str]:
-        return list(self._items.get((chat_id, user_id), ()))
-
-    def add(self, chat_id: int, user_id: int, question: str) -> None:
-        if self.turns:
-            self._items.setdefault((chat_id, user_id), deque(maxlen=self.turns)).append(question)
-
-    def reset(self, chat_id: int, user_id: int) -> None:
-        self._items.pop((chat_id, user_id), None)
-
-
-@dataclass
-class UserRateLimit:
-    """A sliding window per user, so one person cannot starve everyone else."""
-
-    per_minute: int
-    _seen: dict[int, deque[float]] = field(default_factory=lambda: defaultdict(deque))
-
-    def allow(self, user_id: int) -> bool:
-        now = time.monotonic()
-        window = self._seen[user_id]
-        while window and now - window[0] > 60:
-            window.popleft()
-        if len(window) >= self.per_minute:
-            return False
-        window.append(now)
-        return True
 
 
 class InlineCache:
@@ -103,8 +68,6 @@ class BotContext:
     settings: BotSettings
     services: Services
     state: BotState
-    history: History
-    rate_limit: UserRateLimit
     # Answers run in worker threads; the embedder is serialised anyway, so a few workers are
     # enough and keep memory bounded under a burst of questions.
     answer_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(4))
@@ -112,6 +75,14 @@ class BotContext:
     inline_cache: InlineCache = field(default_factory=lambda: InlineCache(120))
     latest_inline: LatestQuery = field(default_factory=LatestQuery)
     _pool: ProcessPoolExecutor | None = None
+    # Database calls have threads of their own: they must never queue behind long answers.
+    _db_threads: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=8, thread_name_prefix="state"))
+
+    async def db(self, method, *args, **kwargs):
+        """Call a `BotState` method off the event loop (it waits on the database)."""
+        call = functools.partial(method, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._db_threads, call)
 
     def ingest_pool(self) -> ProcessPoolExecutor:
         """The worker process that prepares uploads, started on the first one."""
@@ -128,6 +99,7 @@ class BotContext:
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
+        self._db_threads.shutdown(wait=True)
         self.state.close()
 
     def is_admin(self, user_id: int | None) -> bool:

@@ -39,7 +39,8 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if results is None:
         if not await app.latest_inline.settled(query.from_user.id, query.id, settings.inline_debounce_seconds):
             return  # the person typed on; their newer query is the one to answer
-        if not app.rate_limit.allow(query.from_user.id):  # one budget with their chat questions
+        # One budget with their chat questions (kept in the shared state, like theirs).
+        if not await app.db(app.state.allow_question, query.from_user.id, settings.user_rate_limit_per_minute):
             await _reply(query, [], cache_time=0, is_personal=True,
                          button=InlineQueryResultsButton(SLOW_DOWN, start_parameter="help"))
             return

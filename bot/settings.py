@@ -26,6 +26,9 @@ class BotSettings(Settings):
     # A generated answer is shown while it is written by editing one message, at most this often
     # (Telegram allows about one edit per second in a chat, fewer in groups).
     stream_edit_interval_seconds: float = Field(1.5, ge=0.5)
+    # Every bot process checks the shared subscriptions this often for briefings that are due
+    # (a briefing is posted at most this long after its time).
+    briefing_check_seconds: float = Field(20.0, ge=0.2, le=3600)
     # How long a reply is retried while Telegram answers 5xx or refuses connections.
     telegram_retry_seconds: float = Field(120.0, ge=0)
 

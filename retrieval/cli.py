@@ -84,7 +84,9 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
 
 def quiet_third_party_loggers() -> None:
     # httpx logs full request URLs at INFO; for the Bot API those URLs contain the token.
-    for name in ("httpx", "httpcore", "chromadb", "sentence_transformers", "transformers", "urllib3", "bm25s"):
+    # apscheduler logs every run of every job at INFO (the bot checks for briefings every few seconds).
+    for name in ("httpx", "httpcore", "chromadb", "sentence_transformers", "transformers", "urllib3", "bm25s",
+                 "apscheduler"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
@@ -126,26 +128,21 @@ def ingest_link(services, url: str) -> bool:
 
 def cmd_sync(services, args) -> int:
     directory = args.documents or services.settings.documents_dir
-    results = sync_documents(services, directory)
+    bars = ProgressBars()
+    try:
+        results = services.index.sync(directory, report=print_sync_result, progress=bars.update)
+    finally:
+        bars.close()
     changed = [r for r in results if isinstance(r, IngestResult) and r.status in ("new", "replaced")]
     print(f"{directory}: {len(changed)} indexed, {len(results) - len(changed)} already up to date or skipped")
     return 0
 
 
-def sync_documents(services, directory: Path) -> list:
-    results = []
-    for path in iter_document_files([directory]):
-        try:
-            with progress_bar(path.name) as progress:
-                result = services.index.ingest_path(path, origin="documents", respect_removed=True, progress=progress)
-        except DocumentError as e:
-            print(f"skipped   {e}", file=sys.stderr)
-            results.append(e)
-            continue
-        if result.status != "unchanged":
-            print(result.summary())
-        results.append(result)
-    return results
+def print_sync_result(path: Path, result: IngestResult | DocumentError) -> None:
+    if isinstance(result, DocumentError):
+        print(f"skipped   {result}", file=sys.stderr)
+    elif result.status != "unchanged":
+        print(result.summary())
 
 
 def cmd_docs(services, args) -> int:
@@ -292,6 +289,25 @@ class progress_bar:
     def __exit__(self, *exc) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+class ProgressBars:
+    """One `progress_bar` per file, for progress reported as (path, done, total)."""
+
+    def __init__(self) -> None:
+        self.path: Path | None = None
+        self.bar: progress_bar | None = None
+
+    def update(self, path: Path, done: int, total: int) -> None:
+        if path != self.path:
+            self.close()
+            self.path, self.bar = path, progress_bar(path.name)
+        self.bar.update(done, total)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+        self.path = self.bar = None
 
 
 COMMANDS = {

@@ -4,15 +4,22 @@ Every change follows one protocol (see `store.py`): write the new version's vect
 a `pending` catalog record, then flip catalog records in a single upsert (the commit point),
 then clean up what the flip made invisible. A crash before the flip leaves the old state; a
 crash after it leaves the new one; `recover()` removes the leftovers either way.
+
+Several processes may share one catalog (a Chroma server). The flip is made under a lock in
+the shared database (`catalog`), after checking again, inside the lock, what the catalog now
+holds: so the same content sent to two processes at once becomes one document, and a version
+prepared from a document that was removed meanwhile is dropped instead of bringing it back.
+Vectors are written before the lock is taken, so the lock is held for a few catalog reads
+and writes only.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import json
 import logging
-import os
 import threading
 import time
 import uuid
@@ -24,11 +31,13 @@ from pathlib import Path
 import numpy as np
 
 from .chunking import Chunk, chunk_document
+from .database import Database
 from .embedding import Embedder
 from .errors import StoreError, UnknownDocumentError
 from .keyword import KeywordIndex, tokenize
 from .loading import (SUPPORTED_SUFFIXES, DocumentError, LoadedDocument, is_web_source, load_document, safe_name,
                       web_suffix)
+from .originals import Originals
 from .settings import Settings
 from .store import LIVE, PENDING, REMOVED, RETIRED, ChunkRow, DocumentRecord, SentenceRow, Store
 
@@ -41,6 +50,9 @@ _PENDING_GRACE_SECONDS = 15 * 60
 # Slices small enough (about a third of a second of work) that questions, which need the same
 # model, are never kept waiting long behind an upload.
 _EMBED_BATCH = 32
+# Another process's commit holds the catalog lock for a few catalog reads and writes; waiting
+# longer than this means something is wrong, and the user is told to try again.
+_CATALOG_LOCK_SECONDS = 300
 
 
 @dataclass
@@ -121,9 +133,11 @@ def is_doc_id(text: str) -> bool:
 
 
 class Index:
-    def __init__(self, settings: Settings, store: Store, embedder: Callable[[], Embedder]) -> None:
+    def __init__(self, settings: Settings, store: Store, embedder: Callable[[], Embedder], database: Database) -> None:
         self.settings = settings
         self.store = store
+        self.database = database
+        self.originals = Originals(database)
         self._embedder_factory = embedder
         self._write_lock = threading.RLock()
         self._snapshot: Snapshot | None = None
@@ -183,6 +197,13 @@ class Index:
             self._checked_at = 0.0
 
     # -- writing -------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _catalog_lock(self):
+        """Check-then-commit as one step, across threads and processes."""
+        with self._write_lock, self.database.lock("catalog", timeout=_CATALOG_LOCK_SECONDS,
+                                                  what="another change to the documents"):
+            yield
+
     def ingest_path(self, path: Path, *, origin: str = "cli", respect_removed: bool = False,
                     progress: Progress | None = None) -> IngestResult:
         try:
@@ -207,36 +228,67 @@ class Index:
         if prepared is None:
             prepared = prepare(data, filename, self.settings, self.embedder, progress)
         doc = prepared.doc
-        with self._write_lock:
-            # another writer was faster
-            known = self.existing_version(data, filename, respect_removed, doc_id=doc_id)
-            if known is not None:
-                return known
+        stored_file = self._store_original(data, doc_id, doc.source)  # first: a full disk changes nothing
+        record = self._write_version(prepared, doc_id, stored_file, origin)
+        with self._catalog_lock():
             catalog = self.store.catalog()
-            older = [r for r in catalog if r.status == LIVE and r.source == doc.source]
-            # An explicit re-add of a removed document clears its tombstone in the same commit.
-            tombstones = [r for r in catalog if r.doc_id == doc_id and r.status == REMOVED]
-            record = self._write_version(prepared, data, doc_id, origin)
-            self._commit([record], retire=older + tombstones)
-            return IngestResult(doc.source, "replaced" if older else "new", record, older)
+            # Another process (or thread) may have committed the same content meanwhile.
+            known = _known([r for r in catalog if r.doc_id == doc_id], safe_name(filename), respect_removed)
+            if known is None:
+                self._check_still_pending(record, catalog)
+                older = [r for r in catalog if r.status == LIVE and r.source == doc.source]
+                # An explicit re-add of a removed document clears its tombstone in the same commit.
+                tombstones = [r for r in catalog if r.doc_id == doc_id and r.status == REMOVED]
+                if not self.originals.exists(stored_file):  # removed with another version meanwhile
+                    self.originals.put(stored_file, data)
+                self._commit([record], retire=older + tombstones)
+                return IngestResult(doc.source, "replaced" if older else "new", record, older)
+            in_use = {r.stored_file for r in catalog if r.status in (LIVE, PENDING) and r.key != record.key}
+            if stored_file not in in_use:  # e.g. removed meanwhile (a sync respects that)
+                self.originals.delete([stored_file])
+        self._discard(record)
+        return known
 
     def existing_version(self, data: bytes, filename: str, respect_removed: bool = False,
                          doc_id: str | None = None) -> IngestResult | None:
         """The result of ingesting this file if nothing needs doing (same content already in)."""
-        source, doc_id = safe_name(filename), doc_id or version_id(data, filename)
-        for r in self.store.catalog():
-            if r.doc_id != doc_id:
-                continue
-            if r.status == LIVE:
-                return IngestResult(source, "unchanged" if r.source == source else "duplicate", r)
-            if r.status == REMOVED and respect_removed:
-                return IngestResult(source, "skipped-removed", r)
-        return None
+        doc_id = doc_id or version_id(data, filename)
+        return _known([r for r in self.store.catalog() if r.doc_id == doc_id], safe_name(filename), respect_removed)
+
+    def sync(self, directory: Path, report: Callable[[Path, IngestResult | DocumentError], None] | None = None,
+             progress: Callable[[Path, int, int], None] | None = None) -> list[IngestResult | DocumentError]:
+        """Bring the index in line with a folder of documents (the shipped corpus): new and changed
+        files are indexed, unchanged ones cost a hash, removed ones stay removed. With several
+        processes, one does it at a time; the others then find everything up to date."""
+        if not directory.is_dir():
+            log.warning("documents folder %s does not exist; nothing to index from it", directory)
+            return []
+        results: list[IngestResult | DocumentError] = []
+        with self.database.lock("sync", what=f"indexing {directory}"):
+            by_doc_id: dict[str, list[DocumentRecord]] = {}
+            for r in self.store.catalog():  # read once: checking each file costs a hash, not a catalog read
+                by_doc_id.setdefault(r.doc_id, []).append(r)
+            for path in iter_document_files([directory]):
+                try:
+                    data = path.read_bytes()
+                    result = _known(by_doc_id.get(version_id(data, path.name), []), safe_name(path.name), True)
+                    if result is None:
+                        on_progress = (lambda done, total, p=path: progress(p, done, total)) if progress else None
+                        result = self.ingest_bytes(data, path.name, origin="documents", respect_removed=True,
+                                                   progress=on_progress)
+                except OSError as e:
+                    result = DocumentError(f"{path.name}: could not be read ({e.strerror or e}).")
+                except DocumentError as e:
+                    result = e
+                results.append(result)
+                if report:
+                    report(path, result)
+        return results
 
     def remove(self, doc_id: str) -> DocumentRecord:
         self._check_writable()
-        with self._write_lock:
-            record = self.find(doc_id)
+        with self._catalog_lock():
+            record = self.find(doc_id)  # the catalog as it is now, whatever another process did
             tombstone = replace(record, status=REMOVED)
             self._put([tombstone])  # commit point: from here on it is never retrieved
             self._invalidate()
@@ -244,20 +296,37 @@ class Index:
             return tombstone
 
     def reindex(self, progress: Callable[[DocumentRecord, int, int], None] | None = None) -> list[IngestResult]:
-        """Re-chunk and re-embed every live document from its stored file, one at a time,
-        each switch atomic (questions keep being answered from the old version meanwhile)."""
+        """Re-chunk and re-embed every live document from its stored original, one at a time,
+        each switch atomic (questions keep being answered from the old version meanwhile).
+
+        The list of documents is read at the start; each one's status is read again inside the
+        lock before its switch, so a document removed or replaced meanwhile (in any process) is
+        skipped rather than brought back."""
         self._check_writable()
         results = []
         documents = self.documents()
         for i, old in enumerate(documents):
             if progress:
                 progress(old, i, len(documents))
-            path = self.settings.files_dir / old.stored_file
-            data = path.read_bytes()
+            data = self.originals.get(old.stored_file)
+            if data is None:
+                if self._is_live(old.key):
+                    raise StoreError(f"{old.source}: its original is missing from the database, so it cannot be "
+                                     "rebuilt. Send the file again to replace it.")
+                log.info("reindex: %s was removed meanwhile; skipped", old.source)
+                continue
             prepared = prepare(data, old.source, self.settings, self.embedder)
-            with self._write_lock:
-                record = self._write_version(prepared, data, old.doc_id, old.origin)
-                self._commit([record], retire=[old])
+            record = self._write_version(prepared, old.doc_id, old.stored_file, old.origin)
+            with self._catalog_lock():
+                catalog = self.store.catalog()
+                current = any(r.key == old.key and r.status == LIVE for r in catalog)
+                if current:
+                    self._check_still_pending(record, catalog)
+                    self._commit([record], retire=[old])
+            if not current:
+                self._discard(record)
+                log.info("reindex: %s was removed or replaced meanwhile; skipped", old.source)
+                continue
             results.append(IngestResult(old.source, "reindexed", record, [old]))
         return results
 
@@ -266,7 +335,11 @@ class Index:
         if self.store.read_only_reason:
             return []  # nothing can be finished on a read-only index; the next writable start will
         actions: list[str] = []
-        with self._write_lock:
+        with self._catalog_lock():
+            # Vectors are listed before the catalog is read: a version's record is always written
+            # before its vectors, so vectors found here belong to a record the catalog will show
+            # (another process may be writing a version right now).
+            vector_keys = self.store.vector_keys()
             catalog = self.store.catalog()
             now = time.time()
             stale = []
@@ -281,7 +354,7 @@ class Index:
                 self._cleanup(stale, keep_record=False)
                 actions += [f"dropped unfinished {r.status} version of {r.source}" for r in stale]
             known = {r.key for r in catalog if r.status in (LIVE, PENDING)}
-            orphans = sorted(self.store.vector_keys() - known)
+            orphans = sorted(vector_keys - known)
             if orphans:
                 self.store.delete_vectors(orphans)
                 actions.append(f"deleted vectors of {len(orphans)} unpublished or removed versions")
@@ -294,10 +367,19 @@ class Index:
         if self.store.read_only_reason:
             raise StoreError(self.store.read_only_reason)
 
-    def _write_version(self, prepared: Prepared, data: bytes, doc_id: str, origin: str) -> DocumentRecord:
+    def _is_live(self, key: str) -> bool:
+        return any(r.key == key and r.status == LIVE for r in self.store.catalog())
+
+    def _check_still_pending(self, record: DocumentRecord, catalog: list[DocumentRecord]) -> None:
+        # Another process's start-up recovery can drop a pending version it takes for a crash's
+        # leftover (embedded index, no grace period); publishing it then would show no passages.
+        if not any(r.key == record.key and r.status == PENDING for r in catalog):
+            raise StoreError(f"{record.source}: indexing was interrupted by another process restarting; "
+                             "send the file again.")
+
+    def _write_version(self, prepared: Prepared, doc_id: str, stored_file: str, origin: str) -> DocumentRecord:
         doc, chunks = prepared.doc, prepared.chunks
         key = f"{doc_id}-{uuid.uuid4().hex[:6]}"
-        stored_file = self._store_file(data, doc_id, doc.source)
         record = DocumentRecord(
             key=key, doc_id=doc_id, source=doc.source, title=doc.title, status=PENDING,
             publisher=doc.publisher, date=doc.date, source_url=doc.source_url, license=doc.license,
@@ -314,6 +396,11 @@ class Index:
             raise StoreError(f"{doc.source}: could not be written to the index: {e}") from e
         return record
 
+    def _discard(self, record: DocumentRecord) -> None:
+        """Drop a version that will never be published (another writer got there first)."""
+        self.store.delete_vectors([record.key])
+        self.store.delete_records([record.key])
+
     def _commit(self, new: list[DocumentRecord], retire: Sequence[DocumentRecord]) -> None:
         self._put([replace(r, status=LIVE) for r in new] + [replace(r, status=RETIRED) for r in retire])
         for r in new:
@@ -326,9 +413,7 @@ class Index:
             return
         self.store.delete_vectors([r.key for r in records])
         in_use = {r.stored_file for r in self.store.catalog() if r.status in (LIVE, PENDING)} | set(keep_files)
-        for r in records:
-            if r.stored_file and r.stored_file not in in_use:
-                (self.settings.files_dir / r.stored_file).unlink(missing_ok=True)
+        self.originals.delete(sorted({r.stored_file for r in records if r.stored_file and r.stored_file not in in_use}))
         if keep_record:
             self._put([replace(r, status=REMOVED, chunks=0) for r in records])
         else:
@@ -340,26 +425,12 @@ class Index:
         except Exception as e:
             raise StoreError(f"The index could not be updated: {e}") from e
 
-    def _store_file(self, data: bytes, doc_id: str, source: str) -> str:
+    def _store_original(self, data: bytes, doc_id: str, source: str) -> str:
         """Keep the original file, so `/reindex` and model changes never need the uploader again."""
         suffix = web_suffix(data) if is_web_source(source) else Path(source).suffix.lower()
         name = f"{doc_id}{suffix}"
-        target = self.settings.files_dir / name
-        if target.exists():
-            return name
-        try:
-            self.settings.files_dir.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_suffix(target.suffix + ".tmp")
-            with open(tmp, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, target)
-        except OSError as e:
-            raise StoreError(
-                f"Could not save {source} under {self.settings.files_dir}: {e.strerror or e}. "
-                "Check that DATA_DIR is writable and the disk is not full."
-            ) from e
+        if not self.originals.exists(name):
+            self.originals.put(name, data)
         return name
 
 
@@ -449,6 +520,18 @@ def _sections(chunks: list[Chunk]) -> list[str]:
         if c.section and c.kind == "body" and c.section not in seen:
             seen.append(c.section)
     return seen
+
+
+def _known(records: list[DocumentRecord], source: str, respect_removed: bool) -> IngestResult | None:
+    """What ingesting content whose versions are `records` comes to, if nothing needs doing."""
+    for r in records:
+        if r.status == LIVE:
+            return IngestResult(source, "unchanged" if r.source == source else "duplicate", r)
+    if respect_removed:
+        for r in records:
+            if r.status == REMOVED:
+                return IngestResult(source, "skipped-removed", r)
+    return None
 
 
 def _timestamp(iso: str) -> float:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from .answer import (Answer, abstain, check_citations, cite, compose_extractive, is_supported,
                      select_briefing_points, select_sentences)
 from .crosslingual import CrossLingualRetriever
+from .database import Database
 from .embedding import Embedder, make_embedder
 from .followup import needs_context, standalone_query
 from .generation import GenerationError, Generator, ModelUnavailable, OnText
@@ -22,6 +23,7 @@ from .index import Index
 from .intents import (FABRICATION_LEAD, FABRICATION_NOTHING, GREETING_REPLY, INSTRUCTIONS_REPLY, classify,
                       fabrication_topic, reaches_for_instructions)
 from .keyword import tokenize
+from .originals import CORE_SCHEMA
 from .search import Passage, Retrieval, Retriever
 from .settings import Settings, apply_process_environment
 from .store import make_store
@@ -197,8 +199,17 @@ class Services:
         self.settings = settings
         self._embedder = embedder  # tests share one loaded model across many indexes
         self._lock = threading.Lock()
+        self.database = Database.open(settings)
+        self.database.migrate(CORE_SCHEMA)
+        if settings.chroma_host and not settings.shares_database:
+            log.warning(
+                "CHROMA_HOST is set but DATABASE_URL is not: every process keeps its own SQLite file under "
+                "DATA_DIR, so the lock that keeps processes from committing the same document twice, the "
+                "uploaded originals and the bot's state are not shared. Point DATABASE_URL at one PostgreSQL "
+                "database for all processes (postgresql://user:password@host:5432/name).")
         self.store = make_store(settings, settings.embedding_model)
-        self.index = Index(settings, self.store, self.embedder)
+        self.index = Index(settings, self.store, self.embedder, self.database)
+        self.index.originals.import_folder(settings.files_dir)  # kept as files by earlier versions
         self.index.recover()
         self._assistant: Assistant | None = None
         self.crosslingual = (CrossLingualRetriever(self.index, settings.data_dir / "multilingual")

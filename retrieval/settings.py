@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     chroma_port: int = 8000
     chroma_auth_token: SecretStr = SecretStr("")
     chroma_collection_prefix: str = "policy"
+    # Shared state (the catalog lock, uploaded originals, the bot's answers, feedback,
+    # subscriptions, history...): empty means a SQLite file under DATA_DIR (one machine,
+    # nothing to install); postgresql://user:password@host:5432/name to share it between
+    # several processes or machines. A secret: it may hold a password.
+    database_url: SecretStr = SecretStr("")
 
     # Retrieval and answering.
     top_k: int = Field(5, ge=1, le=20, description="Passages returned per question.")
@@ -93,7 +98,18 @@ class Settings(BaseSettings):
 
     @property
     def files_dir(self) -> Path:
+        """Where earlier versions kept uploaded originals (now in the database); read once to import them."""
         return self.data_dir / "files"
+
+    @property
+    def default_database_path(self) -> Path:
+        return self.data_dir / "state.sqlite3"
+
+    @property
+    def shares_database(self) -> bool:
+        """True when DATABASE_URL names a server every process can reach."""
+        url = self.database_url.get_secret_value().strip().lower()
+        return bool(url) and not url.startswith("sqlite")
 
 
 def apply_process_environment(settings: Settings) -> None:
