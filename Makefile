@@ -18,7 +18,7 @@ index: $(STAMP)
 	$(PY) -m retrieval sync
 
 eval: $(STAMP)
-	$(PY) -m bench.eval
+	$(PY) -m bench.eval $(ARGS)
 
 bench: $(STAMP)
 	$(PY) -m bench.speed

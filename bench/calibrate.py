@@ -8,10 +8,15 @@ The calibration questions are the calibration split of the shipped documents' qu
 not serve an admin's own documents.
 
 Retrieval runs once per question (which passages are candidates does not depend on the
-thresholds); then each threshold in turn is set to the value of its grid that serves the
-objective best, the others held, for a few passes (coordinate descent). A value moves only when
-it improves the objective by a clear margin, so ties keep the earlier value and small samples
-do not push numbers around. The result, with its provenance and the calibration figures, is
+thresholds). Then, in two stages:
+
+1. The feature weights of the sentence score are learnt: a listwise ranking model (softmax over
+   each question part's candidate sentences, L2-regularised) that makes the sentences holding
+   the evidence rank first. The weights are scaled so that the similarity's weight is 1.
+2. Each gate threshold in turn is set to the value of its grid that serves the objective best,
+   the others held, for a few passes (coordinate descent). A value moves only when it improves
+   the objective by a clear margin, so ties keep the earlier value and small samples do not push
+   numbers around. The result, with its provenance and the calibration figures, is
 written to retrieval/thresholds.json. The test split is never read here.
 """
 
@@ -24,11 +29,13 @@ import sys
 from dataclasses import asdict, replace
 from pathlib import Path
 
+import numpy as np
+
 import retrieval.answer as answer_module
 import retrieval.evidence as evidence_module
 from retrieval.answer import compose_extractive
 from retrieval.embedding import make_embedder
-from retrieval.evidence import weighted
+from retrieval.evidence import FEATURES, weighted
 from retrieval.hygiene import clean_question, question_language
 from retrieval.intents import classify
 from retrieval.settings import Settings
@@ -36,15 +43,7 @@ from retrieval.thresholds import PATH, THRESHOLDS, Thresholds
 
 from .eval import ROOT, build_services, evaluate_project, load_questions, question_text, summarise
 
-GRID: dict[str, list[float]] = {
-    "w_overlap": [0.0, 0.15, 0.3, 0.45, 0.6, 0.8],
-    "w_window": [0.0, 0.1, 0.2, 0.3, 0.45],
-    "w_context": [0.0, 0.1, 0.2, 0.35, 0.5],
-    "w_typed": [0.0, 0.05, 0.1, 0.2, 0.3],
-    "w_cue": [0.0, 0.05, 0.1, 0.2],
-    "w_focus": [0.0, 0.1, 0.2, 0.3, 0.45],
-    "w_anchor": [0.0, 0.05, 0.1, 0.2, 0.3],
-    "w_recency": [0.0, 0.05, 0.1, 0.2],
+GRID: dict[str, list[float]] = {  # the gate (the feature weights are learnt, see learn_weights)
     "min_similarity": [0.36, 0.39, 0.42, 0.45, 0.48, 0.51, 0.55, 0.6],
     "min_overlap": [0.2, 0.25, 0.3, 0.34, 0.4, 0.45, 0.5, 0.6],
     "min_support": [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
@@ -120,6 +119,53 @@ class _Answering:
         return compose_extractive(text, retrieval, services.settings.answer_max_sentences)
 
 
+def ranking_examples(replays: list[Replay]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """For each part of each in-scope question: its candidates' features, and which of them hold
+    a piece of the evidence."""
+    examples = []
+    for replay in replays:
+        rows = {r["id"]: r for r in replay.rows}
+        for rid, (_, retrieval) in replay.cached.items():
+            row = rows[rid]
+            if row["kind"] != "in_scope" or not retrieval.candidates:
+                continue
+            for p in range(len(retrieval.question.parts)):
+                x = np.array([[c.features[p][name] for name in FEATURES] for c in retrieval.candidates])
+                y = np.array([any(_holds_evidence(c.text, e) for e in row["evidence"]) for c in retrieval.candidates])
+                if y.any() and not y.all():
+                    examples.append((x, y.astype(float)))
+    return examples
+
+
+def _holds_evidence(sentence: str, evidence: str) -> bool:
+    return evidence in sentence or sentence in evidence or (
+        len(set(sentence.split()) & set(evidence.split())) >= 0.6 * len(set(evidence.split())))
+
+
+def learn_weights(examples: list[tuple[np.ndarray, np.ndarray]], l2: float = 0.01, steps: int = 3000) -> dict:
+    """Listwise softmax ranking (each part: log-probability of its evidence sentences), by Adam."""
+    w = np.zeros(len(FEATURES))
+    w[FEATURES.index("similarity")] = 1.0
+    m = np.zeros_like(w)
+    v = np.zeros_like(w)
+    for step in range(1, steps + 1):
+        grad = 2 * l2 * w
+        for x, y in examples:
+            s = x @ w
+            p = np.exp(s - s.max())
+            p /= p.sum()
+            q = p * y / (p * y).sum()  # the model's belief, restricted to the evidence sentences
+            grad += x.T @ (p - q) / len(examples)
+        m = 0.9 * m + 0.1 * grad
+        v = 0.999 * v + 0.001 * grad ** 2
+        w -= 0.05 * (m / (1 - 0.9 ** step)) / (np.sqrt(v / (1 - 0.999 ** step)) + 1e-8)
+    scale = w[FEATURES.index("similarity")]
+    if scale <= 0:
+        raise SystemExit("the learnt similarity weight is not positive: the calibration data disagree with the "
+                         "model's premise; check the questions' evidence")
+    return {f"w_{name}": round(float(value / scale), 3) for name, value in zip(FEATURES, w)}
+
+
 def pooled(replays: list[Replay], t: Thresholds) -> dict:
     return summarise([r for replay in replays for r in replay.run(t)], [5])
 
@@ -153,17 +199,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     embedder = make_embedder(Settings(_env_file=None))
     replays = [Replay(build_services(corpus, embedder), load_questions(questions)) for corpus, questions in SETS]
-    chosen, summary = calibrate(replays, THRESHOLDS, args.passes)
+    weights = learn_weights(ranking_examples(replays))
+    print("learnt weights: " + ", ".join(f"{k} {v}" for k, v in weights.items()), file=sys.stderr)
+    chosen, summary = calibrate(replays, replace(THRESHOLDS, **weights), args.passes)
     figures = {k: v for k, v in summary.items() if k != "by_category"}
     record = {
         "calibrated_on": [str(q.relative_to(ROOT)) for _, q in SETS],
         "date": datetime.date.today().isoformat(),
         "by": "python -m bench.calibrate (coordinate descent over each threshold's grid)",
+        "weights": "learnt by listwise softmax ranking of the evidence sentences (L2 0.01), scaled to w_similarity = 1",
         "objective": "evidence_in_cited + key_facts + related_unstated_declined + 0.5 unrelated_declined "
                      "+ 0.25 time_aware_dated - 3 max(0, in_scope_declined - 0.08)",
         "calibration_figures": figures,
         "not_calibrated": {
-            "w_similarity": "the unit of the score (every other weight is relative to it)",
+            "w_similarity": "the unit of the score (the learnt weights are scaled to it)",
             "max_answer_chars": "a reading-length bound, set by design",
             "near_words": "how far a value may stand from what it is about; set by design (a clause's length)",
             "attribution_min_word_support": "language-model mode; needs a real model to calibrate",

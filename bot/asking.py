@@ -83,7 +83,7 @@ async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if not question.strip() and message.reply_to_message and message.reply_to_message.text:
         question = message.reply_to_message.text  # "/ask" as a reply to someone's question
     if not question.strip():
-        await message.reply_text("Usage: /ask your question — for example: /ask What do the documents say about tariffs?")
+        await message.reply_text("Usage: /ask your question — for example: /ask What does the latest report recommend?")
         return
     await answer_question(update, context, question)
 

@@ -28,7 +28,7 @@ from .state import Subscription
 log = logging.getLogger(__name__)
 
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-USAGE = "Usage: /subscribe HH:MM [topic] — for example /subscribe 08:30 hydrogen (24-hour clock, {tz})."
+USAGE = "Usage: /subscribe HH:MM [topic] — for example /subscribe 08:30 budget (24-hour clock, {tz})."
 MAX_TOPIC_CHARS = 200
 # A slot missed while no process was running is still posted this long after its time.
 GRACE = timedelta(hours=1)

@@ -114,6 +114,8 @@ def compose_extractive(question: str, retrieval: Retrieval, max_sentences: int) 
 def _declined(v: PartVerdict, parts, name_part: bool) -> str:
     about = f" on “{parts[v.part].text.rstrip('?. ')}”" if name_part else ""
     if v.status == ABSENT:
+        if v.missing.startswith("“"):
+            return f"I couldn't find anything on {v.missing} in the documents."
         return f"I couldn't find anything{about} in the documents." if name_part else "I couldn't find this in the documents."
     if v.missing.startswith("“"):
         return f"The documents don't mention {v.missing}{about}."
@@ -148,7 +150,7 @@ def _cite_candidates(question: str, picked: list[Candidate], retrieval: Retrieva
     dates = sorted({c.date for c in picked if c.date}, reverse=True)
     order = {id(c): i for i, c in enumerate(picked)}
     question_read = retrieval.question
-    dated = len(dates) > 1 and question_read is not None and (question_read.wants_current or disagree(question_read, picked))
+    dated = len(dates) > 1 and question_read is not None and (question_read.temporal or disagree(question_read, picked))
     if not dated:
         dates = []
     if dated:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .keyword import tokenize
-from .question import DATE, NAME, NUMBER, OTHER, PLACE, QUOTE, REASON, REQUIRED, WHERE, WHO, Question
+from .question import DATE, MONEY, NAME, NUMBER, OTHER, PERCENT, PLACE, QUOTE, REASON, REQUIRED, WHERE, WHO, Question
 from .thresholds import THRESHOLDS as T
 
 ANSWERED, UNSTATED, ABSENT = "answered", "unstated", "absent"
@@ -43,7 +43,9 @@ _QUANTITY = re.compile(
     rf"|{_NUM}\s?(?:%|percent|per cent|percentage points?)"
     rf"|{_NUM}(?:\s(?:million|billion|trillion|thousand|hundred))?(?![\d-])"
     r"|(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
-    r"hundred|thousand|dozen|dozens|hundreds|thousands|millions|billions|half|twice|double|triple)\b)", re.I)
+    r"hundred|thousand|dozen|dozens|hundreds|thousands|millions|billions|half|twice|double|triple|third|"
+    r"quarter|majority)\b)", re.I)
+_SHARE_WORDS = {"half", "third", "quarter", "majority"}
 _YEAR = re.compile(r"^(?:19|20)\d{2}$")
 _NAME = re.compile(r"(?<![\w’'])(?:[A-Z][a-z]+(?:[-’'][A-Za-z]+)*|[A-Z]{2,}[\w-]*|[A-Z]\.(?:[A-Z]\.)+)")
 _QUOTATION = re.compile(r"[\"“«「『][^\"”»」』]{3,}[\"”»」』]")
@@ -92,6 +94,7 @@ class PartVerdict:
 
 # -- what a sentence holds ---------------------------------------------------------------------
 _WORD = re.compile(r"[^\W_]+(?:[-'’.][^\W_]+)*")
+_UNIT_WINDOW = 5  # a counted noun follows its number closely: "25,000 lead service lines"
 _LOCATIVE = re.compile(r"\b(?:in|at|near|outside|inside|from|to|across|throughout|within|into)\s+(?:the\s+)?$", re.I)
 
 
@@ -110,7 +113,7 @@ def value_spans(answer_type: str, sentence: str) -> list[tuple[str, int]]:
             if word in _NOT_NAMES or (m.start() == 0 and not word.isupper()) or re.fullmatch(_MONTH, word):
                 continue
             if answer_type in (WHERE, PLACE) and not _LOCATIVE.search(sentence, max(0, m.start() - 12), m.start()):
-                continue  # a place is where something happens: "in Tokyo", "at Camp David"
+                continue  # a place is where something happens: "in Geneva", "at the Hague"
             found.append((word, m.start()))
         return found
     if answer_type == QUOTE:
@@ -141,15 +144,18 @@ def _new(answer_type: str, value: str, asked_low: str, asked_words: set[str]) ->
 
 
 def holds(answer_type: str, sentence: str, asked: str, asked_words: set[str],
-          focus: frozenset[str] | set[str] = frozenset(), near: int = 10) -> bool:
+          focus: frozenset[str] | set[str] = frozenset(), near: int = 10, unit: frozenset[str] = frozenset()) -> bool:
     """Whether the sentence contains what the question asks for, and not only what it says; with
     `focus`, the value must stand within `near` words of what is asked about (the number of
-    submarines, not any number in a sentence that mentions submarines)."""
+    submarines, not any number in a sentence that mentions submarines); with `unit`, a figure
+    must be of the kind asked ("how many pipes": pipes; "how much does it cost": money)."""
     asked_low = asked.lower()
     found = [(v, at) for v, at in value_spans(answer_type, sentence) if _new(answer_type, v, asked_low, asked_words)]
+    words = [(m.start(), set(tokenize(m.group(0)))) for m in _WORD.finditer(sentence)]
+    if unit and answer_type == NUMBER:
+        found = [(v, at) for v, at in found if _of_unit(v, at, unit, words)]
     if not found or not focus or answer_type in (QUOTE, REASON):
         return bool(found)
-    words = [(m.start(), set(tokenize(m.group(0)))) for m in _WORD.finditer(sentence)]
     anchors = [i for i, (_, stems) in enumerate(words) if stems & focus]
     if not anchors:
         return False
@@ -158,6 +164,22 @@ def holds(answer_type: str, sentence: str, asked: str, asked_words: set[str],
         if any(abs(index - a) <= near for a in anchors):
             return True
     return False
+
+
+def _of_unit(value: str, at: int, unit: frozenset[str], words: list[tuple[int, set[str]]]) -> bool:
+    low = value.lower()
+    if MONEY in unit:
+        return bool(re.match(r"[$€£¥₩]", value)) or "dollar" in low or bool(re.search(r"million|billion|trillion", low)) \
+            and any("dollar" in w for _, stems in words for w in stems)
+    if PERCENT in unit:
+        return "%" in value or "percent" in low or low in _SHARE_WORDS
+    if re.match(r"[$€£¥₩]", value) or "%" in value or "percent" in low:
+        return False  # a count of things is neither money nor a share
+    if not unit & set().union(*(stems for _, stems in words)):
+        return True  # the sentence calls the things counted otherwise ("staff": "employees")
+    index = next((i for i, (start, _) in enumerate(words) if start >= at), len(words))
+    after = set().union(*(stems for _, stems in words[index:index + _UNIT_WINDOW])) if index < len(words) else set()
+    return bool(after & unit)
 
 
 def values(answer_type: str, sentence: str, asked: str, asked_words: set[str]) -> set[str]:
@@ -191,8 +213,11 @@ def is_anaphoric(sentence: str) -> bool:
 # -- scoring -------------------------------------------------------------------------------
 _BEFORE, _AFTER = 2, 1  # neighbours a sentence is read with
 _MIN_CONTENT_WORDS = 2
+_LONG = 25  # content words from which a sentence counts as long
+_NAMES_COVERED = 0.5  # share of the question's names a sentence answering it (with its neighbours) has
 SOFT = frozenset({WHO, WHERE, REASON})  # a name for "who", a cause for "why": a hint, not a must
-FEATURES = ("similarity", "overlap", "window", "context", "typed", "cue", "focus", "anchor", "recency")
+FEATURES = ("similarity", "overlap", "window", "context", "typed", "cue", "focus", "anchor", "recency", "length",
+            "retrieval")
 
 
 def weighted(f: dict[str, float], t) -> float:
@@ -201,9 +226,10 @@ def weighted(f: dict[str, float], t) -> float:
 
 def score_sentences(question: Question, snapshot, chunk_ids: Sequence[str], part_vectors: np.ndarray,
                     sentence_vectors: dict[str, np.ndarray], passage_sims: dict[str, list[float]],
-                    whole: np.ndarray | None = None) -> list[Candidate]:
+                    whole: np.ndarray | None = None, retrieval: dict[str, float] | None = None) -> list[Candidate]:
     """`whole` is the whole question's vector: a part ("and who was it in 2023?") often leaves
-    its subject to the rest of the question, so a part's similarity is the better of the two."""
+    its subject to the rest of the question, so a part's similarity is the better of the two.
+    `retrieval` is each passage's fused retrieval score, relative to the best (0–1)."""
     parts = question.parts
     asked_words = question.words | {t for t in tokenize(question.context)}
     asked = question.text + " " + question.context
@@ -223,7 +249,7 @@ def score_sentences(question: Question, snapshot, chunk_ids: Sequence[str], part
         fresh = recency.get(record.date, 0.0) if question.wants_current else 0.0
         for j, ((a, b), text) in enumerate(zip(spans, texts)):
             if len(tokenize(text)) < _MIN_CONTENT_WORDS:
-                continue  # "(IF10165)", "Japan.": context for their neighbours, never an answer
+                continue  # "(R12345)", "Overview.": context for their neighbours, never an answer
             vector = sentence_vectors.get(f"{chunk_id}/{j:03d}")
             sims = (vector @ part_vectors.T).tolist() if vector is not None else [0.0] * len(parts)
             if whole is not None and len(parts) > 1 and vector is not None:
@@ -238,14 +264,18 @@ def score_sentences(question: Question, snapshot, chunk_ids: Sequence[str], part
                     "window": sum(w for t, w in part.weights.items() if t in window) / part.total,
                     # A one-sentence passage (a caption) adds no context to its sentence.
                     "context": passage_sims[chunk_id][p] * (1 - 1 / len(texts)),
-                    "typed": 1.0 if part.answer_type in REQUIRED and holds(
-                        part.answer_type, text, asked, asked_words, set(part.focus), T.near_words) else 0.0,
+                    # What is asked, about what is named: the figure near "submarines", in a
+                    # sentence (or its neighbours) that names the country asked about.
+                    "typed": 1.0 if part.answer_type in REQUIRED and _names_covered(part, window) and holds(
+                        part.answer_type, text, asked, asked_words, set(part.focus), T.near_words, part.unit) else 0.0,
                     "cue": 1.0 if part.answer_type in SOFT and holds(
                         part.answer_type, text, asked, asked_words, set(part.focus), T.near_words) else 0.0,
                     "focus": (sum(w for t, w in part.focus.items() if t in tokens[j]) / sum(part.focus.values())
                               if part.focus else 0.0),
                     "anchor": anchor,
                     "recency": fresh,
+                    "length": min(len(tokens[j]), _LONG) / _LONG,
+                    "retrieval": (retrieval or {}).get(chunk_id, 0.0),
                 }
                 features.append(f)
                 scores.append(weighted(f, T))
@@ -253,6 +283,13 @@ def score_sentences(question: Question, snapshot, chunk_ids: Sequence[str], part
             candidates.append(Candidate(chunk_id, chunk.key, record.date, j, text, a, b, features, scores,
                                         best, scores[best]))
     return candidates
+
+
+def _names_covered(part, window: set[str]) -> bool:
+    """A sentence answering "how much did CDC budget" is about CDC (with its neighbours). One
+    name alone is often paraphrased ("America": "the U.S."), so it is not required."""
+    named = {t: w for t, w in part.weights.items() if t in part.names}
+    return len(named) < 2 or sum(w for t, w in named.items() if t in window) >= _NAMES_COVERED * sum(named.values())
 
 
 def _anchors(question: Question, snapshot) -> dict[str, float]:
@@ -292,10 +329,9 @@ def judge(question: Question, candidates: list[Candidate], unknown: Sequence[set
         best_similarity = max((c.features[p]["similarity"] for c in ranked), default=0.0)
         if best_similarity < T.strong_similarity and (words_share > T.unknown_term_weight
                                                       or names_share > T.unknown_name_weight):
-            shown = [t for t in part.surface if t in absent_words & part.names] or [t for t in part.surface if t in absent_words]
-            missing = "“" + "”, “".join(dict.fromkeys(part.surface[t] for t in shown)) + "”"
-            status = UNSTATED if (supporting or topical) else ABSENT
-            verdicts.append(PartVerdict(p, status, _pick(supporting or topical, p, 2), missing))
+            missing = _unknown_phrases(part, absent_words)
+            status = UNSTATED if supporting else ABSENT
+            verdicts.append(PartVerdict(p, status, _pick(supporting, p, 2), missing))
             continue
         if part.answer_type in REQUIRED:
             # What is asked must be in a sentence about as relevant as the best one: a date in an
@@ -304,14 +340,14 @@ def judge(question: Question, candidates: list[Candidate], unknown: Sequence[set
             typed = [c for c in supporting if c.features[p]["typed"] > 0 and c.scores[p] >= top - T.typed_within
                      and (c.features[p]["focus"] >= T.min_focus or not part.focus)]
             if typed:
-                verdicts.append(PartVerdict(p, ANSWERED, _pick(typed + supporting, p, per_part)))
+                verdicts.append(PartVerdict(p, ANSWERED, _pick(typed + supporting, p, per_part, question.temporal)))
             elif supporting or topical:  # on the subject, without what is asked
                 verdicts.append(PartVerdict(p, UNSTATED, _pick(supporting or topical, p, 2), _MISSING[part.answer_type]))
             else:
                 verdicts.append(PartVerdict(p, ABSENT))
             continue
         if supporting:
-            verdicts.append(PartVerdict(p, ANSWERED, _pick(supporting, p, per_part)))
+            verdicts.append(PartVerdict(p, ANSWERED, _pick(supporting, p, per_part, question.temporal)))
         else:
             verdicts.append(PartVerdict(p, ABSENT))
     return verdicts
@@ -321,10 +357,34 @@ _MISSING = {DATE: "a date", NUMBER: "that figure", NAME: "a name", PLACE: "the p
             OTHER: "this"}
 
 
-def _pick(ranked: list[Candidate], p: int, limit: int) -> list[Candidate]:
-    """The best sentence, and close runners-up that add something."""
+_PHRASE = re.compile(r"[A-Z][\w'’.-]*(?:\s+(?:(?:of|for|on|and|the)\s+)*[A-Z][\w'’.-]*)*")
+
+
+def _unknown_phrases(part, absent: set[str]) -> str:
+    """The words no document contains, as the user wrote them: whole names where they are names
+    ("“Tidal Power Compact”"), single words otherwise."""
+    phrases = [m.group(0) for m in _PHRASE.finditer(part.text) if set(tokenize(m.group(0))) & absent & part.names]
+    if not phrases:
+        phrases = list(dict.fromkeys(part.surface[t] for t in part.surface if t in absent))
+    return "“" + "”, “".join(dict.fromkeys(phrases)) + "”"
+
+
+def _pick(ranked: list[Candidate], p: int, limit: int, across_dates: bool = False) -> list[Candidate]:
+    """The best sentence, and close runners-up that add something. For a question about how
+    things stand or changed, the best sentence of each dated source comes first (newest sources
+    say what is current, older ones what it changed from)."""
     picked: list[Candidate] = []
     seen: list[set[str]] = []
+    if across_dates and ranked:
+        by_date: dict[str, Candidate] = {}
+        for c in ranked:
+            if c.date and c.date not in by_date and c.scores[p] >= ranked[0].scores[p] - 2 * T.keep_within:
+                by_date[c.date] = c
+        if len(by_date) > 1:
+            for c in sorted(by_date.values(), key=lambda c: c.date, reverse=True)[:limit]:
+                picked.append(c)
+                seen.append(set(tokenize(c.text)))
+            return picked
     for c in ranked:
         if len(picked) >= limit or (picked and c.scores[p] < picked[0].scores[p] - T.keep_within):
             break

@@ -1,6 +1,6 @@
 """BM25 keyword search over the live chunks, rebuilt whenever the catalog changes.
 
-Dense vectors miss exact terms (names, acronyms, numbers like "IF10165" or "K-Startup");
+Dense vectors miss exact terms (names, acronyms, numbers like "R48363" or "H.R. 4687");
 BM25 catches them. The index lives in memory and is derived from the store, so it can never
 disagree with Chroma about which documents exist.
 """
@@ -53,7 +53,7 @@ def _tokens(text: str) -> tuple[str, ...]:
     for m in _TOKEN.finditer(text.lower()):
         word = m.group(0).replace("’", "'")
         if word.endswith("'s"):
-            word = word[:-2]  # "korea's", "what's": the word itself
+            word = word[:-2]  # "country's", "what's": the word itself
         parts = re.split(r"[-']", word)
         for t in ([word] if len(parts) > 1 else []) + parts:
             if t and t not in STOPWORDS and (len(t) > 1 or t.isdigit()):

@@ -43,6 +43,13 @@ _TYPES: list[tuple[str, re.Pattern]] = [
                         r"|(?:what|which) (?:is |was |were |are )?(?:the )?(?:\w+ ){0,2}"
                         r"(?:percentage|percent|share|proportion|number|amount|rate|level|figure|sum|total|"
                         r"size|cost|value|price|budget|count|ratio|tally))\b", re.I)),
+    # "Who is the administrator?", "Who chairs it?": a person or body must be named.
+    (NAME, re.compile(r"^who (?:is|was|are|were) (?:the|its|their|his|her|our|now|currently|elected|appointed|named|"
+                      r"chosen|in charge|responsible)\b|^who(?:'s)\b"
+                      r"|^who (?:holds?|held|serves?|served|became|chairs?|chaired|leads?|led|heads?|headed|signed|"
+                      r"wrote|authored|said|announced|"
+                      r"appointed|nominated|runs?|ran|founded|won|succeeded|replaced|directs?|directed|oversees?|"
+                      r"oversaw|manages?|managed|hosts?|hosted|funds?|funded|pays?|paid)\b", re.I)),
     (WHO, re.compile(r"^(?:who|whom|whose)\b", re.I)),
     (PLACE, re.compile(r"^(?:(?:in|at|from|to) )?(?:what|which) (?:city|town|country|place|province|state|region|"
                        r"venue|capital|location|site)\b|^where (?:is|are|was|were) (?:it|they|this|that|the \w+(?: \w+)?) "
@@ -65,9 +72,15 @@ _NEW_TOPIC = re.compile(r"^\s*(?:and|but|also|so)?[\s,]*(?:what|how)?\s*(?:about
 _OLD_TOPIC = re.compile(r"\b(?:about|on|regarding|concerning|for|with regard to)\s+", re.I)
 # Words that frame a question rather than say what it is about.
 _FURNITURE = frozenset(tokenize("still case true exactly actually really anything something specifically "
-                                "particular name named called kind sort"))
+                                "particular name named called kind sort many much"))
+# Capitalised, but not names: months and days date things, they do not say what is asked about.
+_NOT_NAMES = frozenset(tokenize("january february march april may june july august september october november "
+                                "december monday tuesday wednesday thursday friday saturday sunday"))
 _CURRENT = re.compile(r"\b(?:current(?:ly)?|latest|now|today|still|most recent|newest|present|nowadays|"
                       r"up to date|as of now)\b", re.I)
+_TEMPORAL = re.compile(r"\b(?:chang(?:e|ed|es|ing)|anymore|previous(?:ly)?|original(?:ly)?|at the time|earlier|"
+                       r"compared?|since then|over time|evolv(?:e|ed|ing)|shift(?:ed)?|went from|used to|"
+                       r"before and after|then and now|did .{0,40} happen)\b", re.I)
 _CAPITALISED = re.compile(r"\b[A-Z][\w.'’-]*[A-Za-z0-9]|\b[A-Z]\b")
 
 
@@ -81,6 +94,9 @@ class Part:
     # "end" in "when is Lee's term scheduled to end?"). A sentence that answers speaks to them.
     focus: dict[str, float] = field(default_factory=dict)
     names: set[str] = field(default_factory=set)  # stemmed words of the proper names it uses
+    # For a figure: what it must be a figure of ("how many submarines": {"submarin"}), or
+    # MONEY / PERCENT for "how much does it cost", "what share".
+    unit: frozenset[str] = frozenset()
 
     @property
     def total(self) -> float:
@@ -94,6 +110,7 @@ class Question:
     parts: list[Part]
     names: set[str] = field(default_factory=set)  # stemmed words of the question's proper names
     wants_current: bool = False  # "current", "latest", "still": prefer the newest source
+    temporal: bool = False  # asks how things stand or changed over time: compare sources of different dates
     follow_up: bool = False
     context: str = ""  # the earlier question a follow-up was read with
 
@@ -144,7 +161,9 @@ def analyse(text: str, history: Sequence[str], idf) -> Question:
     names = {t for m in _CAPITALISED.finditer(_LEAD.sub("", asked_text)) for t in tokenize(m.group(0))}
     if follow_up:
         names |= {t for m in _CAPITALISED.finditer(_LEAD.sub("", context)) for t in tokenize(m.group(0))}
-    return Question(asked_text, query, parts, names, bool(_CURRENT.search(text)), follow_up, context)
+    current = bool(_CURRENT.search(text))
+    return Question(asked_text, query, parts, names, current, current or bool(_TEMPORAL.search(text)), follow_up,
+                    context)
 
 
 def _swap_topic(previous: str, follow_up: str) -> str | None:
@@ -164,7 +183,7 @@ def _content(text: str) -> list[str]:
 
 
 def _core(text: str) -> str:
-    """The question without its lead-in: "and", "according to the report,", "At Camp David," …"""
+    """The question without its lead-in: "and", "according to the report,", "At the summit," …"""
     core = _LEAD.sub("", text).strip()
     if not _ASKS.match(core):
         m = re.match(r"[^,?]{1,60},\s*", core)
@@ -187,10 +206,36 @@ def _part(text: str, idf) -> Part:
     for word in re.findall(r"[^\W_]+(?:[-'’][^\W_]+)*", text):
         for t in _content(word):
             surface.setdefault(t, word)
-    names = {t for m in _CAPITALISED.finditer(_LEAD.sub("", text)[1:]) for t in tokenize(m.group(0))}
+    names = {t for m in _CAPITALISED.finditer(_LEAD.sub("", text)[1:]) for t in tokenize(m.group(0))} - _NOT_NAMES
     weights = {w: idf(w) for w in _content(text)}
-    return Part(text, weights, answer_type(text), surface, {w: v for w, v in weights.items() if w not in names},
-                names)
+    kind = answer_type(text)
+    return Part(text, weights, kind, surface, {w: v for w, v in weights.items() if w not in names}, names,
+                figure_unit(text) if kind == NUMBER else frozenset())
+
+
+MONEY, PERCENT = "\x00money", "\x00percent"
+_MONEY = re.compile(r"\b(?:how much (?:money|funding|did .{0,40} (?:cost|spend|pay|invest|receive|get|give|budget|raise))"
+                    r"|(?:cost|costs|price|budget|budgeted|funding|funded|spend|spent|spending|invest|investment|"
+                    r"grant|grants|dollars?|paid|pay|salary|fee|fees|fine|loan|appropriat\w*)\b)", re.I)
+_PERCENT = re.compile(r"\b(?:percent(?:age)?|share|proportion|rate|ratio|fraction)\b", re.I)
+_HOW_MANY = re.compile(r"\bhow many\s+((?:[\w-]+\s+){0,2}?[\w-]+?)(?=\s+(?:are|is|was|were|do|does|did|has|have|had|will|"
+                       r"would|can|could|should|in|of|for|to|on|at|by|so|that|which|still)\b|[?,.]|$)", re.I)
+_IN_UNIT = re.compile(r"\bin (parts per (?:billion|million)|ppb|ppm|percent|dollars|euros|years|months|days|hours|"
+                      r"kilometers|kilometres|miles|tons|tonnes|megawatts|gigawatts)\b", re.I)
+
+
+def figure_unit(text: str) -> frozenset[str]:
+    """What a figure asked for must be a figure of: counted things, money, a share, a unit."""
+    if m := _IN_UNIT.search(text):
+        unit = m.group(1).lower()
+        return frozenset(tokenize(unit)) | ({"ppb"} if "billion" in unit else {"ppm"} if "million" in unit else set())
+    if m := _HOW_MANY.search(text):
+        return frozenset(tokenize(m.group(1)))  # "how many lead pipes": a figure of lead pipes (or lines)
+    if _PERCENT.search(text):
+        return frozenset({PERCENT})
+    if re.search(r"\bhow much\b", text, re.I) or _MONEY.search(text):
+        return frozenset({MONEY})
+    return frozenset()
 
 
 def _sentences(text: str) -> list[str]:

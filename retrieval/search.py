@@ -124,7 +124,9 @@ class Retriever:
             passage_sims[cid] = [float(v) for v in snapshot.passage_vector(cid) @ part_vectors.T]
         sentence_vectors = store.sentence_vectors(
             [f"{cid}/{j:03d}" for cid in candidates for j in range(len(_spans(snapshot.chunks[cid])))])
-        scored = score_sentences(question, snapshot, candidates, part_vectors, sentence_vectors, passage_sims, whole)
+        top = max(fused.values(), default=1.0)
+        scored = score_sentences(question, snapshot, candidates, part_vectors, sentence_vectors, passage_sims, whole,
+                                 {c: fused[c] / top for c in candidates})
         passages = _passages(snapshot, candidates, scored, fused)
         unknown = [{t for t in p.surface if not snapshot.keyword.knows(t)} for p in question.parts]
         return Retrieval(question.query, _diversify(passages, k, len(question.parts)), query_tokens, question,

@@ -27,6 +27,8 @@ class Thresholds:
     w_focus: float = 0.2  # share of the part's non-name words in the sentence itself
     w_anchor: float = 0.1  # share of the question's names and document references its document has
     w_recency: float = 0.05  # per step of document date, for questions about what is current
+    w_length: float = 0.0  # sentence length (a long sentence says more)
+    w_retrieval: float = 0.0  # its passage's fused retrieval score (relative to the best)
     # -- the evidence gate ---------------------------------------------------------------
     min_similarity: float = 0.42  # a sentence this close in meaning supports an answer …
     min_overlap: float = 0.34  # … or one sharing this much of the question's weighted words
@@ -46,7 +48,7 @@ class Thresholds:
     # -- cross-lingual (multilingual-e5 scale) ----------------------------------------------
     crosslingual_min_passage: float = 0.795
     # -- generated answers (attribution.py) ------------------------------------------------
-    attribution_min_word_support: float = 0.6
+    attribution_min_word_support: float = 0.7
     attribution_min_cross_lingual: float = 0.82
 
 

@@ -70,7 +70,7 @@ def finished(text: str) -> bool:
 
 
 def audit(env) -> list[dict]:
-    return [json.loads(line) for line in (env["settings"].data_dir / "audit.log").read_text().splitlines()]
+    return env["app"].bot_data["research_bot"].state.audit_entries()
 
 
 # -- documents by link -------------------------------------------------------------------------

@@ -163,3 +163,35 @@ def test_ask_json_citations_carry_text_beside_passage(shared_corpus):
     record = shared_corpus.answer("Which technology areas did Ishiba and Lee discuss?").to_json()
     assert record["citations"] and all(c["text"] == c["passage"] for c in record["citations"])
     json.dumps(record)
+
+
+SECOND_CORPUS = ROOT / "eval" / "second-corpus" / "documents"
+
+
+@pytest.fixture(scope="module")
+def other_subject(tmp_path_factory, embedder):
+    """The same code over documents on an unrelated subject (U.S. public alerts and warnings)."""
+    from retrieval.index import iter_document_files
+    from retrieval.service import Services
+    from retrieval.settings import Settings
+
+    services = Services(Settings(_env_file=None, data_dir=tmp_path_factory.mktemp("other"),
+                                 documents_dir=SECOND_CORPUS), embedder=embedder)
+    for path in iter_document_files([SECOND_CORPUS]):
+        services.index.ingest_path(path)
+    return services
+
+
+def test_briefing_themes_come_from_the_indexed_documents(other_subject):
+    records = other_subject.index.documents()
+    headings = {s for r in records for s in r.sections} | {r.title for r in records}
+    themes = other_subject.assistant.themes(6)
+    assert themes and set(themes) <= headings
+    briefing = other_subject.assistant.brief()
+    assert briefing.points and {p.passage.doc_id for p in briefing.points} <= {r.doc_id for r in records}
+
+
+def test_a_corpus_on_another_subject_is_answered_the_same_way(other_subject):
+    answer = other_subject.answer("Who administers the Integrated Public Alert and Warning System?")
+    assert not answer.abstained and answer.citations and "FEMA" in answer.answer
+    assert other_subject.answer("How do I bake sourdough bread?").abstained

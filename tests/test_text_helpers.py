@@ -124,15 +124,16 @@ def test_words_aimed_at_the_bots_instructions(question, reaches):
         ("What is the name of the new party?", ["name"]),
         ("In which city were the deals signed?", ["place"]),
         ("Where is the facility located?", ["place"]),
-        ("Who signed the deal?", ["who"]),
+        ("Who signed the deal?", ["name"]),
+        ("Who could the summits bring together?", ["who"]),
         ("Where are the trends most pronounced?", ["where"]),
         ("Why was the meeting called off?", ["reason"]),
         ("What exactly did the president write in his posts?", ["quote"]),
         ("What did the leaders commit to?", ["other"]),
-        ("Who is the current president, and who held the office in 2023?", ["who", "who"]),
+        ("Who is the current president, and who held the office in 2023?", ["name", "name"]),
         ("What did the ministers expect, and how did the markets respond?", ["other", "other"]),
         ("Russia's invasion overrode Ukraine's sovereignty; what steps did the leaders take?", ["other"]),
-        ("Who is the president? The statement names one, but is that still the case?", ["who"]),
+        ("Who is the president? The statement names one, but is that still the case?", ["name"]),
         ("Which areas did Lee and Ishiba discuss?", ["other"]),
     ],
 )
@@ -213,6 +214,26 @@ def test_a_sentence_holds_what_is_asked(answer_type, sentence, asked, holds_it):
 )
 def test_what_is_asked_must_stand_near_what_it_is_about(answer_type, sentence, focus, holds_it):
     assert holds(answer_type, sentence, "", set(), set(tokenize(focus)), near=10) == holds_it
+
+
+@pytest.mark.parametrize(
+    "question, sentence, holds_it",
+    [
+        # A figure must be a figure of what is asked about: counted things, money, a share.
+        ("How many lead pipes has the city replaced?", "The city has replaced almost 25,000 lead service lines.", True),
+        ("How many lead pipes has the city replaced?", "The city received $42 million to replace lead pipes.", False),
+        ("How many troops are stationed there?", "Approximately 28,500 U.S. troops are stationed there.", True),
+        ("What was the budget of the program?", "The program had budgeted over $345 million in funds.", True),
+        ("What was the budget of the program?", "The program has served 62 jurisdictions since 2019.", False),
+        ("What tariff rate applies to autos?", "Tariffs on autos were lowered to 15% under the deal.", True),
+        ("What tariff rate applies to autos?", "Tariffs on autos were lowered under a deal signed by 2 ministers.", False),
+        ("What lead level, in parts per billion, does the rule set?", "The rule sets a level of 10 ppb for lead.", True),
+    ],
+)
+def test_a_figure_must_be_of_what_is_asked(question, sentence, holds_it):
+    part = analyse(question, [], lambda t: 1.0).parts[0]
+    assert part.answer_type == "number"
+    assert holds("number", sentence, question, set(tokenize(question)), set(), unit=part.unit) == holds_it
 
 
 def _answer(text: str, kind: str = "answer", sources: int = 1, title: str = "Ocean Data Accord"):
