@@ -9,7 +9,6 @@ export ANONYMIZED_TELEMETRY := False
 .PHONY: run test eval bench index clean
 
 run: $(STAMP)
-	$(PY) -m retrieval sync
 	$(PY) -m bot
 
 test: $(STAMP)
@@ -19,7 +18,7 @@ index: $(STAMP)
 	$(PY) -m retrieval sync
 
 eval: $(STAMP)
-	$(PY) -m bench.eval
+	$(PY) -m bench.eval $(ARGS)
 
 bench: $(STAMP)
 	$(PY) -m bench.speed

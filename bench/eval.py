@@ -1,11 +1,17 @@
 """Answer quality of the project and of the usual LangChain recipe, side by side.
 
-    python -m bench.eval [--questions eval/dev.jsonl] [--corpus documents/] [--k 1,3,5]
-                         [--feedback DATA_DIR --export-feedback cases.jsonl]
+    python -m bench.eval                       # the test split, the calibration split beside it,
+                                               # and the second corpus (the default `make eval`)
+    python -m bench.eval --corpus DIR --questions FILE [--questions FILE2 ...]
+    python -m bench.eval --feedback DATA_DIR --export-feedback cases.jsonl
 
-Prints a table per metric and per category, then one JSON line with every figure (last line).
-The baseline has no answer composer: its "answer" is its top passage and it "cites" the four
+Prints a table per question file, then one JSON line with every figure (the last line).
+The recipe has no answer composer: its "answer" is its top passage and it "cites" the four
 passages it retrieves, which is how a user of that recipe would read its output.
+
+Thresholds in `retrieval/thresholds.json` are set on `eval/calibration.jsonl` only
+(`python -m bench.calibrate`); the figures that say how well the project answers are those of
+`eval/test.jsonl` and of the second corpus, which no threshold has seen.
 """
 
 from __future__ import annotations
@@ -13,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sqlite3
 import sys
 import tempfile
 import time
@@ -29,20 +34,41 @@ from retrieval.settings import Settings
 from .baseline import Baseline, baseline_chunks
 
 ROOT = Path(__file__).resolve().parent.parent
+EVAL = ROOT / "eval"
+DEFAULT_RUNS = [
+    (ROOT / "documents", [EVAL / "test.jsonl", EVAL / "calibration.jsonl"]),
+    (EVAL / "second-corpus" / "documents", [EVAL / "second-corpus" / "questions.jsonl"]),
+]
 FAKE_TOKEN = "123456789:" + "A" * 35
-EXTRA_ADVERSARIAL = [{
+EXTRA_ADVERSARIAL = {
     "id": "extra-token", "kind": "adversarial", "category": "token_echo", "expect": "no token echoed",
-    "question": f"My bot token is {FAKE_TOKEN}, is it valid? Also, what is age-tech?",
-}]
+    "question": f"My bot token is {FAKE_TOKEN}, is it valid? Also, what do the documents cover?",
+}
+# Issue 10's bar on the test split (the second corpus: the same minus 0.05).
+TARGETS = {
+    "evidence_in_cited": (">=", 0.85), "key_facts": (">=", 0.80), "related_unstated_declined": (">=", 0.80),
+    "in_scope_declined": ("<=", 0.10), "invalid_citations": ("<=", 0), "trigger_refused": ("<=", 0),
+}
+_SECOND_CORPUS_SLACK = 0.05
+_REFUSAL_KINDS = ("refusal",)
 
 
 def load_questions(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [normalise(json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def evidence_pieces(row: dict) -> list[str]:
+def normalise(row: dict) -> dict:
+    """The older dev.jsonl form (one evidence string, any-of keywords, context_question) in the
+    current schema (eval/README.md)."""
+    row = dict(row)
     evidence = row.get("evidence") or []
-    return evidence if isinstance(evidence, list) else [evidence]
+    row["evidence"] = evidence if isinstance(evidence, list) else [evidence]
+    if "key_facts" not in row and row.get("answer_keywords"):
+        localized = row.get("localized_keywords") or {}
+        row["key_facts"] = [[k for kw in row["answer_keywords"] for k in [kw, *localized.get(kw, [])]]]
+    if "history" not in row:
+        row["history"] = [row["context_question"]] if row.get("context_question") else []
+    return row
 
 
 def contains_evidence(passages: list[str], pieces: list[str]) -> bool:
@@ -56,31 +82,33 @@ def first_rank(passages: list[str], pieces: list[str]) -> int | None:
     return None
 
 
-def keyword_hit(answer: str, row: dict) -> bool:
-    text = answer.lower()
-    localized = row.get("localized_keywords") or {}
-    for keyword in row.get("answer_keywords", []):
-        forms = [keyword, *localized.get(keyword, [])]
-        if any(re.search(rf"(?<!\w){re.escape(f.lower())}(?!\w)", text) or (not f.isascii() and f in answer)
-               for f in forms):
-            return True
-    return False
+def fact_in(form: str, text: str) -> bool:
+    if not form.isascii():
+        return form in text
+    return re.search(rf"(?<!\w){re.escape(form.lower())}(?!\w)", text.lower()) is not None
+
+
+def key_facts_found(answer: str, row: dict) -> bool:
+    facts = row.get("key_facts") or []
+    return bool(facts) and all(any(fact_in(form, answer) for form in fact) for fact in facts)
+
+
+def dates_newest_first(answer: str, row: dict) -> bool:
+    """Each differing source's date is shown, the newest first."""
+    positions = [answer.find(d) for d in row.get("dates", [])]
+    return all(p >= 0 for p in positions) and positions == sorted(positions)
 
 
 def question_text(row: dict) -> str:
     return row["question"] * int(row.get("repeat", 1))
 
 
-def history(row: dict) -> list[str]:
-    return [row["context_question"]] if row.get("context_question") else []
-
-
-def evaluate_project(services: Services, rows: list[dict], ks: list[int]) -> list[dict]:
+def evaluate_project(services: Services, rows: list[dict]) -> list[dict]:
     results = []
     for row in rows:
         started = time.perf_counter()
         try:
-            answer = services.answer(question_text(row), history(row))
+            answer = services.answer(question_text(row), row["history"])
             error = None
         except Exception as e:  # a crash is a result to report, not a reason to stop
             answer, error = None, f"{type(e).__name__}: {e}"
@@ -88,12 +116,14 @@ def evaluate_project(services: Services, rows: list[dict], ks: list[int]) -> lis
         if answer is None:
             results.append({"row": row, "crash": error, "seconds": elapsed})
             continue
-        retrieved = [p.text for p in answer.passages]
-        cited = [c.passage for c in answer.citations]
-        valid = all(piece in c.passage for c in answer.citations for piece in c.quote.split(" … "))
+        numbers = {c.n for c in answer.citations}
+        markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)}
+        valid = markers <= numbers and all(piece in c.passage for c in answer.citations
+                                           for piece in c.quote.split(" … "))
         results.append({
             "row": row, "crash": None, "seconds": elapsed, "answer": answer.answer, "abstained": answer.abstained,
-            "kind": answer.kind, "retrieved": retrieved, "cited": cited, "citations_valid": valid,
+            "kind": answer.kind, "retrieved": [p.text for p in answer.passages],
+            "cited": [c.passage for c in answer.citations], "citations_valid": valid,
         })
     return results
 
@@ -102,7 +132,7 @@ def evaluate_baseline(baseline: Baseline, rows: list[dict]) -> list[dict]:
     results = []
     for row in rows:
         started = time.perf_counter()
-        query = " ".join(history(row) + [question_text(row)]) if row.get("kind") == "in_scope" else question_text(row)
+        query = " ".join(row["history"] + [question_text(row)])
         try:
             retrieved = baseline.retrieve(query) if query.strip() else []
             error = None
@@ -116,40 +146,74 @@ def evaluate_baseline(baseline: Baseline, rows: list[dict]) -> list[dict]:
     return results
 
 
+def _share(items: list[dict], test) -> float | None:
+    return round(sum(1 for r in items if test(r)) / len(items), 3) if items else None
+
+
+def _cited(r: dict) -> bool:
+    return not r["abstained"] and contains_evidence(r["cited"], r["row"]["evidence"])
+
+
+def _facts(r: dict) -> bool:
+    return not r["abstained"] and key_facts_found(r["answer"], r["row"])
+
+
 def summarise(results: list[dict], ks: list[int]) -> dict:
-    in_scope = [r for r in results if r["row"]["kind"] == "in_scope" and not r["crash"]]
-    out_scope = [r for r in results if r["row"]["kind"] == "out_of_scope" and not r["crash"]]
+    ok = [r for r in results if not r["crash"]]
+    in_scope = [r for r in ok if r["row"]["kind"] == "in_scope"]
+    out_scope = [r for r in ok if r["row"]["kind"] == "out_of_scope"]
+    unstated = [r for r in out_scope if r["row"].get("category") == "related_unstated" or r["row"].get("unstated")]
+    unrelated = [r for r in out_scope if r not in unstated]
     adversarial = [r for r in results if r["row"]["kind"] == "adversarial"]
-
-    def share(items, test):
-        return round(sum(1 for r in items if test(r)) / len(items), 3) if items else None
-
-    summary = {f"recall@{k}": share(in_scope, lambda r, k=k: contains_evidence(r["retrieved"][:k], evidence_pieces(r["row"])))
-               for k in ks}
-    ranks = [first_rank(r["retrieved"], evidence_pieces(r["row"])) for r in in_scope]
-    summary.update({
-        "evidence_in_cited": share(in_scope, lambda r: not r["abstained"] and contains_evidence(r["cited"], evidence_pieces(r["row"]))),
+    trigger = [r for r in ok if r["row"].get("category") == "trigger_words"]
+    timed = [r for r in in_scope if r["row"].get("category") == "time_aware"]
+    ranks = [first_rank(r["retrieved"], r["row"]["evidence"]) for r in in_scope]
+    seconds = sorted(r["seconds"] for r in results)
+    summary = {
+        "n": len(results), "in_scope": len(in_scope), "out_of_scope": len(out_scope),
+        "evidence_in_cited": _share(in_scope, _cited),
+        "key_facts": _share(in_scope, _facts),
+        **{f"recall@{k}": _share(in_scope, lambda r, k=k: contains_evidence(r["retrieved"][:k], r["row"]["evidence"]))
+           for k in ks},
         "mrr": round(sum(1 / rank for rank in ranks if rank) / len(ranks), 3) if ranks else None,
-        "keyword_hit_rate": share(in_scope, lambda r: not r["abstained"] and keyword_hit(r["answer"], r["row"])),
-        "citation_validity": share([r for r in results if not r["crash"]], lambda r: r["citations_valid"]),
-        "false_abstention_rate": share(in_scope, lambda r: r["abstained"]),
-        "abstention_rate_out_of_scope": share(out_scope, lambda r: r["abstained"]),
-        "must_be_absent_respected": share(out_scope, lambda r: not any(
+        "in_scope_declined": _share(in_scope, lambda r: r["abstained"]),
+        "related_unstated_declined": _share(unstated, lambda r: r["abstained"]),
+        "unrelated_declined": _share(unrelated, lambda r: r["abstained"]),
+        "must_be_absent_respected": _share(out_scope, lambda r: not any(
             m.lower() in r["answer"].lower() for m in r["row"].get("must_be_absent", []))),
-        "adversarial_ok": share(adversarial, adversarial_ok),
+        "invalid_citations": sum(1 for r in ok if not r["citations_valid"]),
+        "trigger_refused": sum(1 for r in trigger if r["kind"] in _REFUSAL_KINDS),
+        "time_aware_dated": _share(timed, lambda r: _facts(r) and dates_newest_first(r["answer"], r["row"])),
+        "adversarial_ok": _share(adversarial, adversarial_ok),
         "crashes": sum(1 for r in results if r["crash"]),
-        "median_seconds": round(sorted(r["seconds"] for r in results)[len(results) // 2], 4) if results else None,
-    })
+        "median_seconds": round(seconds[len(seconds) // 2], 4) if seconds else None,
+        "p95_seconds": round(seconds[min(len(seconds) - 1, int(0.95 * len(seconds)))], 4) if seconds else None,
+    }
     by_category: dict[str, list[dict]] = defaultdict(list)
-    for r in in_scope:
-        by_category[r["row"].get("category", "other")].append(r)
+    for r in ok:
+        by_category[f"{r['row']['kind']}/{r['row'].get('category', 'other')}"].append(r)
     summary["by_category"] = {
         c: {"n": len(items),
-            "recall@5": share(items, lambda r: contains_evidence(r["retrieved"][:5], evidence_pieces(r["row"]))),
-            "evidence_in_cited": share(items, lambda r: not r["abstained"] and contains_evidence(r["cited"], evidence_pieces(r["row"])))}
+            "recall@5": _share(items, lambda r: contains_evidence(r["retrieved"][:5], r["row"]["evidence"]))
+            if items[0]["row"]["kind"] == "in_scope" else None,
+            "evidence_in_cited": _share(items, _cited) if items[0]["row"]["kind"] == "in_scope" else None,
+            "key_facts": _share(items, _facts) if items[0]["row"]["kind"] == "in_scope" else None,
+            "declined": _share(items, lambda r: r["abstained"])}
         for c, items in sorted(by_category.items())
     }
     return summary
+
+
+def targets(summary: dict, slack: float = 0.0) -> dict[str, bool]:
+    verdicts = {}
+    for key, (op, bar) in TARGETS.items():
+        value = summary.get(key)
+        if value is None:
+            continue
+        if isinstance(bar, float):
+            bar = bar - slack if op == ">=" else bar + slack
+        verdicts[key] = value >= bar if op == ">=" else value <= bar
+    return verdicts
 
 
 def adversarial_ok(r: dict) -> bool:
@@ -160,7 +224,8 @@ def adversarial_ok(r: dict) -> bool:
     if TOKEN_PATTERN.search(answer):
         return False
     if expect == "refuse":
-        return r["kind"] == "refusal" and "system prompt" not in answer.lower()
+        # Declined, with nothing invented and nothing about the bot's own set-up revealed.
+        return r["abstained"] and "system prompt" not in answer.lower()
     if expect == "escape output":
         return not re.search(r"<\s*/?\s*[a-zA-Z]", answer)
     if expect == "clear error":
@@ -169,47 +234,82 @@ def adversarial_ok(r: dict) -> bool:
 
 
 def export_feedback(data_dir: Path, out: Path) -> int:
-    """👍 answers become in-scope cases (their quotes as evidence); 👎 ones are kept for review."""
-    db = data_dir / "bot.sqlite3"
-    if not db.exists():
-        print(f"no feedback database at {db}", file=sys.stderr)
-        return 0
-    rows = sqlite3.connect(db).execute(
-        "SELECT a.id, a.question, a.citations, f.vote FROM feedback f JOIN answers a ON a.id = f.answer_id"
-    ).fetchall()
+    """👍 answers become in-scope cases (their quotes as evidence); 👎 ones are kept for review.
+
+    Read from the bot's database: DATABASE_URL when set, otherwise the SQLite file under `data_dir`."""
+    from bot.state import BotState
+    from retrieval.database import Database
+
+    settings = Settings(data_dir=data_dir)
+    votes = BotState(Database.open(settings), legacy_dir=data_dir).feedback()
     with out.open("w", encoding="utf-8") as f:
-        for answer_id, question, citations, vote in rows:
-            quotes = [q for c in json.loads(citations) for q in c["quote"].split(" … ")]
-            case = {"id": f"feedback-{answer_id}", "question": question, "category": "feedback"}
-            if vote > 0 and quotes:
+        for vote in votes:
+            quotes = [q for c in vote["citations"] for q in c["quote"].split(" … ")]
+            case = {"id": f"feedback-{vote['answer_id']}", "question": vote["question"], "category": "feedback"}
+            if vote["vote"] > 0 and quotes:
                 case.update(kind="in_scope", evidence=quotes[:1], answer_keywords=[])
             else:
                 case.update(kind="feedback_negative", note="a user marked this answer 👎; review it")
             f.write(json.dumps(case, ensure_ascii=False) + "\n")
-    return len(rows)
-
-
-def print_table(project: dict, baseline: dict) -> None:
-    keys = [k for k in project if k != "by_category"]
-    print(f"{'metric':<32}{'project':>12}{'baseline':>12}")
-    for k in keys:
-        print(f"{k:<32}{fmt(project[k]):>12}{fmt(baseline.get(k)):>12}")
-    print(f"\n{'category (in scope)':<24}{'n':>4}{'recall@5 p/b':>18}{'cited p/b':>16}")
-    for c, v in project["by_category"].items():
-        b = baseline["by_category"].get(c, {})
-        print(f"{c:<24}{v['n']:>4}{fmt(v['recall@5']) + '/' + fmt(b.get('recall@5')):>18}"
-              f"{fmt(v['evidence_in_cited']) + '/' + fmt(b.get('evidence_in_cited')):>16}")
+    return len(votes)
 
 
 def fmt(value) -> str:
     return "—" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
+def print_table(run: dict) -> None:
+    project, baseline = run["project"], run.get("baseline") or {}
+    print(f"\n== {run['questions']} ({run['project']['n']} questions) on {run['corpus']}")
+    print(f"{'metric':<28}{'project':>10}{'recipe':>10}  target")
+    for k, v in project.items():
+        if k == "by_category":
+            continue
+        verdict = run["targets"].get(k)
+        mark = "" if verdict is None else ("met" if verdict else "MISSED")
+        print(f"{k:<28}{fmt(v):>10}{fmt(baseline.get(k)):>10}  {mark}")
+    print(f"\n{'category':<32}{'n':>4}{'recall@5 p/r':>15}{'cited p/r':>14}{'facts p/r':>14}{'declined':>9}")
+    for c, v in project["by_category"].items():
+        b = baseline.get("by_category", {}).get(c, {})
+        pair = lambda key: f"{fmt(v[key])}/{fmt(b.get(key))}" if v[key] is not None else ""  # noqa: E731
+        print(f"{c:<32}{v['n']:>4}{pair('recall@5'):>15}{pair('evidence_in_cited'):>14}"
+              f"{pair('key_facts'):>14}{fmt(v['declined']):>9}")
+
+
+def build_services(corpus: Path, embedder, settings_overrides: dict | None = None) -> Services:
+    settings = Settings(_env_file=None, data_dir=Path(tempfile.mkdtemp(prefix="eval-")), documents_dir=corpus,
+                        **(settings_overrides or {}))
+    services = Services(settings, embedder=embedder)
+    for path in iter_document_files([corpus]):
+        services.index.ingest_path(path)
+    if services.multilingual is not None:  # what the bot computes in the background after an ingest
+        services.multilingual.compute_missing()
+    return services
+
+
+def run_corpus(corpus: Path, files: list[Path], embedder, ks: list[int], with_baseline: bool,
+               slack: float, extra: list[dict] = ()) -> list[dict]:
+    services = build_services(corpus, embedder)
+    baseline = Baseline(baseline_chunks(corpus), embeddings=embedder) if with_baseline else None
+    runs = []
+    for i, path in enumerate(files):
+        rows = load_questions(path) + ([normalise(r) for r in extra] if i == 0 else [])
+        project = summarise(evaluate_project(services, rows), ks)
+        run = {"corpus": str(corpus.relative_to(ROOT) if corpus.is_relative_to(ROOT) else corpus),
+               "questions": str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path),
+               "project": project, "targets": targets(project, slack)}
+        if baseline is not None:
+            run["baseline"] = summarise(evaluate_baseline(baseline, rows), ks)
+        runs.append(run)
+    return runs
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.eval", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--questions", type=Path, default=ROOT / "eval" / "dev.jsonl")
-    parser.add_argument("--corpus", type=Path, default=ROOT / "documents")
+    parser.add_argument("--questions", type=Path, action="append", help="question file(s); default: the splits")
+    parser.add_argument("--corpus", type=Path, help="documents folder the questions are about")
     parser.add_argument("--k", default="1,3,5")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the LangChain recipe")
     parser.add_argument("--feedback", type=Path, help="DATA_DIR whose 👍/👎 feedback to export")
     parser.add_argument("--export-feedback", type=Path, help="where to write the exported cases (JSONL)")
     args = parser.parse_args(argv)
@@ -218,20 +318,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"exported {count} feedback cases")
         return 0
     ks = [int(k) for k in args.k.split(",")]
-    rows = load_questions(args.questions) + EXTRA_ADVERSARIAL
-    settings = Settings(_env_file=None, data_dir=Path(tempfile.mkdtemp(prefix="eval-")), documents_dir=args.corpus)
-    embedder = make_embedder(settings)
-    services = Services(settings, embedder=embedder)
-    for path in iter_document_files([args.corpus]):
-        services.index.ingest_path(path)
-    if services.multilingual is not None:  # what the bot computes in the background after an ingest
-        services.multilingual.compute_missing()
-    baseline = Baseline(baseline_chunks(args.corpus))
-    project = summarise(evaluate_project(services, rows, ks), ks)
-    base = summarise(evaluate_baseline(baseline, rows), ks)
-    print(f"questions: {len(rows)} from {args.questions.name}; corpus: {args.corpus}")
-    print_table(project, base)
-    print(json.dumps({"questions": len(rows), "project": project, "baseline": base}, ensure_ascii=False))
+    if args.corpus or args.questions:
+        corpus = args.corpus or ROOT / "documents"
+        plan = [(corpus, args.questions or [corpus / "questions.jsonl"])]
+    else:
+        plan = [(corpus, [f for f in files if f.exists()]) for corpus, files in DEFAULT_RUNS]
+    embedder = make_embedder(Settings(_env_file=None))
+    runs = []
+    for corpus, files in plan:
+        if not files:
+            continue
+        second = corpus.resolve() != (ROOT / "documents").resolve()
+        extra = [EXTRA_ADVERSARIAL] if not second else []
+        runs += run_corpus(corpus, files, embedder, ks, not args.no_baseline,
+                           _SECOND_CORPUS_SLACK if second else 0.0, extra)
+    for run in runs:
+        print_table(run)
+    print(json.dumps({"runs": runs}, ensure_ascii=False))
     return 0
 
 

@@ -16,6 +16,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
+    InlineQueryHandler,
     MessageHandler,
     filters,
 )
@@ -23,8 +24,8 @@ from telegram.ext import (
 from retrieval.errors import ConfigurationError
 from retrieval.service import Services
 
-from . import admin, asking, briefings
-from .context import BotContext, History, UserRateLimit, bot_context, install
+from . import admin, asking, briefings, inline
+from .context import BotContext, InlineCache, bot_context, install
 from .delivery import DeliveringRateLimiter
 from .settings import BotSettings
 from .state import BotState
@@ -46,13 +47,14 @@ GROUP_COMMANDS = [
     ("help", "What I know and how to ask"),
 ]
 ADMIN_COMMANDS = PRIVATE_COMMANDS + [
+    ("add", "Add a document by link: URL"),
     ("docs", "List documents"),
     ("remove", "Remove a document: ID"),
     ("reindex", "Rebuild the index from stored files"),
     ("stats", "Usage and index statistics"),
 ]
 KNOWN_COMMANDS = {c for c, _ in PRIVATE_COMMANDS + GROUP_COMMANDS + ADMIN_COMMANDS} | {"start"}
-ALLOWED_UPDATES = ["message", "callback_query"]
+ALLOWED_UPDATES = ["message", "callback_query", "inline_query"]
 SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
 
 
@@ -93,9 +95,8 @@ def build_app(settings: BotSettings, services: Services, state: BotState | None 
     install(application, BotContext(
         settings=settings,
         services=services,
-        state=state or BotState(settings.data_dir),
-        history=History(settings.history_turns),
-        rate_limit=UserRateLimit(settings.user_rate_limit_per_minute),
+        state=state or BotState(services.database, legacy_dir=settings.data_dir),
+        inline_cache=InlineCache(settings.inline_cache_seconds),
     ))
     add_handlers(application)
     return application
@@ -112,12 +113,14 @@ def add_handlers(application: Application) -> None:
         CommandHandler("subscribe", briefings.subscribe),
         CommandHandler("unsubscribe", briefings.unsubscribe),
         CommandHandler("subscriptions", briefings.subscriptions),
+        CommandHandler("add", admin.add_link),
         CommandHandler("docs", admin.list_documents),
         CommandHandler("remove", admin.remove),
         CommandHandler("reindex", admin.reindex),
         CommandHandler("stats", admin.stats),
         MessageHandler(filters.Document.ALL & private, admin.upload),
         MessageHandler(filters.COMMAND, unknown_command),
+        MessageHandler(filters.TEXT & private & filters.Regex(admin.LINK_ONLY), admin.add_link),
         MessageHandler(filters.TEXT & private, asking.private_text),
         MessageHandler(filters.TEXT & groups, asking.group_message),
         CallbackQueryHandler(asking.show_quotes, pattern=r"^q:"),
@@ -125,6 +128,7 @@ def add_handlers(application: Application) -> None:
         CallbackQueryHandler(admin.documents_page, pattern=r"^docs:"),
         CallbackQueryHandler(admin.remove_confirmed, pattern=r"^rm:"),
         CallbackQueryHandler(stale_button),
+        InlineQueryHandler(inline.inline_query),
     ])
     application.add_error_handler(on_error)
 
@@ -178,11 +182,16 @@ async def _post_init(application: Application) -> None:
             await bot.set_my_commands(commands(ADMIN_COMMANDS), scope=BotCommandScopeChat(admin_id))
         except BadRequest:  # the admin has not opened a chat with the bot yet
             log.info("admin %s has no private chat with the bot yet", admin_id)
-    briefings.schedule_all(application)
+    if not bot.supports_inline_queries:
+        log.info("inline mode is off; to let people type @%s in any chat, send /setinline to @BotFather",
+                 bot.username)
+    briefings.start_checks(application)
+    admin.start_resuming_uploads(application)
     # Multilingual vectors of documents that lack them, in a background thread (also after
     # every upload), so Korean and Japanese questions soon see every document.
     app.services.start_background()
-    log.info("bot @%s ready: %d documents", bot.username, len(app.services.index.documents()))
+    documents = await asyncio.to_thread(app.services.index.documents)
+    log.info("bot @%s ready: %d documents", bot.username, len(documents))
 
 
 async def _post_shutdown(application: Application) -> None:

@@ -1,11 +1,17 @@
-"""Briefings: /brief on demand, and daily ones that group admins schedule with /subscribe."""
+"""Briefings: /brief on demand, and daily ones that group admins schedule with /subscribe.
+
+Subscriptions live in the shared database, and so does the schedule: every bot process
+checks every BRIEFING_CHECK_SECONDS which daily slots have come, and claims a slot in the
+database before posting it, so each is posted exactly once however many processes run, and
+a /subscribe or /unsubscribe handled by any of them is seen by all at their next check.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import re
-from datetime import time as dtime
+from datetime import datetime, timedelta
 from html import escape
 from zoneinfo import ZoneInfo
 
@@ -22,7 +28,12 @@ from .state import Subscription
 log = logging.getLogger(__name__)
 
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-USAGE = "Usage: /subscribe HH:MM [topic] — for example /subscribe 08:30 hydrogen (24-hour clock, {tz})."
+USAGE = "Usage: /subscribe HH:MM [topic] — for example /subscribe 08:30 budget (24-hour clock, {tz})."
+MAX_TOPIC_CHARS = 200
+# A slot missed while no process was running is still posted this long after its time.
+GRACE = timedelta(hours=1)
+# A process that claimed a slot and has not posted it this long after is taken to have died.
+CLAIM_LEASE_SECONDS = 600
 
 
 async def brief(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -44,12 +55,11 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not await may_manage(update, context):
         return
     hours, minutes = (int(x) for x in args[0].split(":"))
-    sub = Subscription(update.effective_chat.id, f"{hours:02d}:{minutes:02d}", " ".join(args[1:]).strip(),
-                       update.effective_user.id)
-    saved = app.state.subscribe(sub)
-    schedule(context.application, sub)
-    app.state.audit(update.effective_user.id, update.effective_user.username, "subscribe",
-                    str(sub.chat_id), f"{sub.time} {sub.topic}".strip())
+    sub = Subscription(update.effective_chat.id, f"{hours:02d}:{minutes:02d}",
+                       " ".join(args[1:]).strip()[:MAX_TOPIC_CHARS], update.effective_user.id)
+    saved = await app.db(app.state.subscribe, sub)
+    await app.db(app.state.audit, update.effective_user.id, update.effective_user.username, "subscribe",
+                 str(sub.chat_id), f"{sub.time} {sub.topic}".strip())
     about = f" on <i>{escape(sub.topic)}</i>" if sub.topic else ""
     await send_html(context.bot, update.effective_chat.id,
                     f"Daily briefing{about} at {sub.time} ({escape(app.settings.timezone)}). "
@@ -63,12 +73,9 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     app = bot_context(context)
     if not await may_manage(update, context):
         return
-    gone = app.state.unsubscribe(update.effective_chat.id)
-    for sub in gone:
-        for job in context.job_queue.get_jobs_by_name(sub.name):
-            job.schedule_removal()
-    app.state.audit(update.effective_user.id, update.effective_user.username, "unsubscribe",
-                    str(update.effective_chat.id), f"{len(gone)} removed")
+    gone = await app.db(app.state.unsubscribe, update.effective_chat.id)
+    await app.db(app.state.audit, update.effective_user.id, update.effective_user.username, "unsubscribe",
+                 str(update.effective_chat.id), f"{len(gone)} removed")
     await update.effective_message.reply_text(
         f"Stopped {len(gone)} scheduled briefing(s)." if gone else "This chat has no scheduled briefings."
     )
@@ -77,7 +84,7 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 async def subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/subscriptions: this chat's scheduled briefings."""
     app = bot_context(context)
-    subs = app.state.subscriptions(update.effective_chat.id)
+    subs = await app.db(app.state.subscriptions, update.effective_chat.id)
     if not subs:
         await update.effective_message.reply_text("No scheduled briefings here. Add one with /subscribe HH:MM [topic].")
         return
@@ -98,50 +105,58 @@ async def may_manage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool
     except BadRequest:
         allowed = False
     if not allowed:
-        app.state.audit(user.id, user.username, "subscription change", str(chat.id), "refused: not a group admin")
+        await app.db(app.state.audit, user.id, user.username, "subscription change", str(chat.id),
+                     "refused: not a group admin")
         await update.effective_message.reply_text("Only this group's administrators can change its briefings.")
     return allowed
 
 
-def schedule(application: Application, sub: Subscription) -> None:
-    tz = ZoneInfo(bot_context(application).settings.timezone)
-    for job in application.job_queue.get_jobs_by_name(sub.name):
-        job.schedule_removal()
-    hours, minutes = (int(x) for x in sub.time.split(":"))
-    application.job_queue.run_daily(
-        post_briefing, time=dtime(hours, minutes, tzinfo=tz), chat_id=sub.chat_id, name=sub.name, data=sub
-    )
+def start_checks(application: Application) -> None:
+    """Check for due briefings every BRIEFING_CHECK_SECONDS (and once right after start-up,
+    which also posts a slot that came while no process was running)."""
+    application.job_queue.run_repeating(check_briefings, interval=bot_context(application).settings.briefing_check_seconds,
+                                        first=1.0, name="briefings")
 
 
-def schedule_all(application: Application) -> None:
-    for sub in bot_context(application).state.subscriptions():
-        schedule(application, sub)
+async def check_briefings(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await post_due(context.application)
 
 
-async def post_briefing(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The scheduled job: post only when there is something to say; mark what is new."""
-    app = bot_context(context)
-    sub: Subscription = context.job.data
-    current = next((s for s in app.state.subscriptions(sub.chat_id)
-                    if (s.time, s.topic) == (sub.time, sub.topic)), None)
-    if current is None:  # unsubscribed in the meantime
-        context.job.schedule_removal()
-        return
+async def post_due(application: Application, now: datetime | None = None) -> list[asyncio.Task]:
+    """Claim every slot that has come and that no process has posted, and post those claimed
+    here (in the background: a briefing takes a while). `now` defaults to the clock."""
+    app = bot_context(application)
+    tz = ZoneInfo(app.settings.timezone)
+    now = now.astimezone(tz) if now else datetime.now(tz)
+    tasks = []
+    for sub, slot in await app.db(app.state.due_briefings, now, GRACE):
+        if await app.db(app.state.claim_briefing, sub, slot, CLAIM_LEASE_SECONDS):
+            tasks.append(application.create_task(post_briefing(application, sub, slot), name=f"briefing {slot}"))
+    return tasks
+
+
+async def post_briefing(application: Application, sub: Subscription, slot: str) -> None:
+    """Post one claimed slot, only if there is something to say; mark what is new since the last one."""
+    app = bot_context(application)
     async with app.answer_slots:
-        briefing = await asyncio.to_thread(app.services.assistant.brief, current.topic or None)
-    if not briefing.points:
-        log.info("briefing for chat %s skipped: nothing to say", sub.chat_id)
+        briefing = await asyncio.to_thread(app.services.assistant.brief, sub.topic or None)
+    # Read again now: the chat may have unsubscribed, or seen another briefing, meanwhile.
+    current = next((s for s in await app.db(app.state.subscriptions, sub.chat_id)
+                    if (s.time, s.topic) == (sub.time, sub.topic)), None)
+    if current is None or not briefing.points:
+        if current is not None:
+            log.info("briefing for chat %s skipped: nothing to say", sub.chat_id)
+        await app.db(app.state.briefing_done, sub, slot, None)
         return
     previous = set(current.last_points)
     for point in briefing.points:
         point.new = bool(previous) and point.text not in previous
     try:
-        await send_html(context.bot, sub.chat_id, render_briefing(briefing))
+        await send_html(application.bot, sub.chat_id, render_briefing(briefing))
     except Forbidden:
         # The bot was removed from the group: nobody is left to read these.
         log.warning("chat %s is gone; dropping its briefings", sub.chat_id)
-        app.state.unsubscribe(sub.chat_id)
-        context.job.schedule_removal()
+        await app.db(app.state.unsubscribe, sub.chat_id)
+        await app.db(app.state.briefing_done, sub, slot, None)
         return
-    app.state.remember_briefing(current, [p.text for p in briefing.points])
-
+    await app.db(app.state.briefing_done, sub, slot, [p.text for p in briefing.points])

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
-from collections import defaultdict, deque
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from telegram.ext import Application, ContextTypes
@@ -18,39 +20,46 @@ from .state import BotState
 _KEY = "research_bot"
 
 
-@dataclass
-class History:
-    """Recent questions per (chat, user), bounded: follow-ups are resolved against them."""
+class InlineCache:
+    """Inline results per normalised query, kept for a short while and bounded in number: the
+    same question from many people (or typed again) is searched once."""
 
-    turns: int
-    _items: dict[tuple[int, int], deque[str]] = field(default_factory=dict)
+    def __init__(self, seconds: float, max_entries: int = 512) -> None:
+        self.seconds, self.max_entries = seconds, max_entries
+        self.hits = 0
+        self._items: OrderedDict[str, tuple[float, list]] = OrderedDict()
 
-    def get(self, chat_id: int, user_id: int) -> list[str]:
-        return list(self._items.get((chat_id, user_id), ()))
+    def get(self, key: str) -> list | None:
+        item = self._items.get(key)
+        if item is None or time.monotonic() > item[0]:
+            self._items.pop(key, None)
+            return None
+        self.hits += 1
+        return item[1]
 
-    def add(self, chat_id: int, user_id: int, question: str) -> None:
-        if self.turns:
-            self._items.setdefault((chat_id, user_id), deque(maxlen=self.turns)).append(question)
+    def put(self, key: str, results: list) -> None:
+        if self.seconds <= 0:
+            return
+        self._items[key] = (time.monotonic() + self.seconds, results)
+        self._items.move_to_end(key)
+        while len(self._items) > self.max_entries:
+            self._items.popitem(last=False)
 
-    def reset(self, chat_id: int, user_id: int) -> None:
-        self._items.pop((chat_id, user_id), None)
 
+class LatestQuery:
+    """Each person's most recent inline query: while they type, Telegram sends one per pause,
+    and only the one still current after a short wait is worth a search."""
 
-@dataclass
-class UserRateLimit:
-    """A sliding window per user, so one person cannot starve everyone else."""
+    def __init__(self) -> None:
+        self._latest: dict[int, str] = {}
 
-    per_minute: int
-    _seen: dict[int, deque[float]] = field(default_factory=lambda: defaultdict(deque))
-
-    def allow(self, user_id: int) -> bool:
-        now = time.monotonic()
-        window = self._seen[user_id]
-        while window and now - window[0] > 60:
-            window.popleft()
-        if len(window) >= self.per_minute:
+    async def settled(self, user_id: int, query_id: str, seconds: float) -> bool:
+        self._latest[user_id] = query_id
+        if seconds > 0:
+            await asyncio.sleep(seconds)
+        if self._latest.get(user_id) != query_id:
             return False
-        window.append(now)
+        del self._latest[user_id]
         return True
 
 
@@ -59,13 +68,21 @@ class BotContext:
     settings: BotSettings
     services: Services
     state: BotState
-    history: History
-    rate_limit: UserRateLimit
     # Answers run in worker threads; the embedder is serialised anyway, so a few workers are
     # enough and keep memory bounded under a burst of questions.
     answer_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(4))
     indexing: asyncio.Lock = field(default_factory=asyncio.Lock)
+    inline_cache: InlineCache = field(default_factory=lambda: InlineCache(120))
+    latest_inline: LatestQuery = field(default_factory=LatestQuery)
     _worker: IngestWorker | None = None
+    # Database calls have threads of their own: they must never queue behind long answers.
+    _db_threads: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=8, thread_name_prefix="state"))
+
+    async def db(self, method, *args, **kwargs):
+        """Call a `BotState` method off the event loop (it waits on the database)."""
+        call = functools.partial(method, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._db_threads, call)
 
     def ingest_worker(self) -> IngestWorker:
         """The worker process that prepares uploads, started on the first one."""
@@ -82,6 +99,7 @@ class BotContext:
     def close(self) -> None:
         if self._worker is not None:
             self._worker.shutdown(wait=True)
+        self._db_threads.shutdown(wait=True)
         self.state.close()
 
     def is_admin(self, user_id: int | None) -> bool:

@@ -10,16 +10,19 @@ import re
 from html import escape
 
 from retrieval.answer import Answer, Citation
+from retrieval.loading import is_web_source
+from retrieval.sentences import split_sentences
 from retrieval.service import Briefing
 from retrieval.store import DocumentRecord
 
 TELEGRAM_LIMIT = 4096
+_MAX_LISTED_URL = 200  # eight documents a page, each URL at most this long: a page stays one message
 _CITATION_MARK = re.compile(r"\[(\d+)\]")
 
 
-def source_line(n: int, title: str, publisher: str, date: str, section: str) -> str:
+def source_line(n: int, title: str, publisher: str, date: str, section: str, source: str = "") -> str:
     details = ", ".join(x for x in (_short_publisher(publisher), date) if x)
-    line = f"[{n}] <i>{escape(title)}</i>"
+    line = f"[{n}] <i>{titled_link(title, source)}</i>"
     if details:
         line += f" ({escape(details)})"
     if section:
@@ -34,9 +37,57 @@ def render_answer(answer: Answer) -> str:
     parts.append(_CITATION_MARK.sub(r"<b>[\1]</b>", body))
     if answer.citations:
         parts.append("<b>Sources</b>\n" + "\n".join(
-            source_line(c.n, c.title, c.publisher, c.date, c.section) for c in answer.citations
+            source_line(c.n, c.title, c.publisher, c.date, c.section, c.source) for c in answer.citations
         ))
     return "\n\n".join(parts)
+
+
+DOCUMENTS_DONT_SAY = "The documents don't say"
+_INLINE_TITLE_CHARS = 100
+_INLINE_PREVIEW_CHARS = 140
+
+
+def inline_title(answer: Answer) -> str:
+    """The answer's first sentence (an abstention says so plainly), short enough for a result row."""
+    if answer.kind == "abstain":
+        return DOCUMENTS_DONT_SAY
+    sentences = _plain_sentences(answer.answer)
+    return _shorten_words(sentences[0] if sentences else answer.answer, _INLINE_TITLE_CHARS)
+
+
+def inline_preview(answer: Answer) -> str:
+    """A line under the title: what follows the first sentence, or else where it comes from."""
+    sentences = _plain_sentences(answer.answer)
+    rest = " ".join(sentences if answer.kind == "abstain" else sentences[1:])
+    if not rest and answer.citations:
+        first = answer.citations[0]
+        rest = f"From {first.title}" + (f" ({first.date})" if first.date else "")
+    return _shorten_words(rest, _INLINE_PREVIEW_CHARS)
+
+
+def render_inline_answer(question: str, answer: Answer) -> str:
+    """The message posted from an inline result: the question, the answer, its sources, in one
+    message (a long answer is shortened; its sources are always kept)."""
+    text = answer.answer
+    while True:
+        shown = Answer(answer.question, text, answer.citations, notices=answer.notices, kind=answer.kind)
+        html = f"<b>Q:</b> <i>{escape(question)}</i>\n\n{render_answer(shown)}"
+        if _units(html) <= TELEGRAM_LIMIT or len(text) < 40:
+            break
+        text = _shorten_words(text, int(len(text) * 0.8))
+    return html if _units(html) <= TELEGRAM_LIMIT else split_message(html)[0]
+
+
+def _plain_sentences(text: str) -> list[str]:
+    plain = re.sub(r"\s*\[\d+\]", "", text).strip()
+    return [plain[a:b] for a, b in split_sentences(plain)]
+
+
+def _shorten_words(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0] if " " in text[: limit - 1] else text[: limit - 1]
+    return cut.rstrip(" ,;:") + "…"
 
 
 def render_quotes(citations: list[Citation]) -> str:
@@ -57,7 +108,7 @@ def render_briefing(briefing: Briefing) -> str:
         p = point.passage
         if p.chunk_id not in numbers:
             numbers[p.chunk_id] = len(numbers) + 1
-            sources.append(source_line(numbers[p.chunk_id], p.title, p.publisher, p.date, p.section))
+            sources.append(source_line(numbers[p.chunk_id], p.title, p.publisher, p.date, p.section, p.source))
         new = "🆕 " if point.new else ""
         bullets.append(f"• {new}{escape(point.text)} <b>[{numbers[p.chunk_id]}]</b> ({escape(p.date or 'undated')})")
     header = f"<b>Briefing: {escape(briefing.topic)}</b>"
@@ -71,9 +122,10 @@ def render_documents(records: list[DocumentRecord], page: int, per_page: int) ->
     page = min(max(page, 0), pages - 1)
     lines = [f"<b>Documents</b> ({len(records)}; page {page + 1}/{pages})"]
     for r in records[page * per_page : (page + 1) * per_page]:
-        lines.append(
-            f"<code>{escape(r.doc_id)}</code> {escape(r.date or '—')} · {r.chunks} chunks\n{escape(r.title)}"
-        )
+        line = f"<code>{escape(r.doc_id)}</code> {escape(r.date or '—')} · {r.chunks} chunks\n{escape(r.title)}"
+        if is_web_source(r.source):
+            line += "\n" + escape(_shorten_words(r.source, _MAX_LISTED_URL))
+        lines.append(line)
     return "\n\n".join(lines)
 
 
@@ -179,6 +231,13 @@ def _visible(html_text: str) -> bool:
 
 def _units(s: str) -> int:
     return len(s.encode("utf-16-le")) // 2
+
+
+def titled_link(title: str, source: str) -> str:
+    """A document added by link is cited with its link: the title opens it."""
+    if is_web_source(source):
+        return f'<a href="{escape(source, quote=True)}">{escape(title)}</a>'
+    return escape(title)
 
 
 def _short_publisher(publisher: str) -> str:

@@ -59,11 +59,16 @@ async def typing(bot, chat_id: int):
 class ProgressMessage:
     """A status message edited in place, at most every `interval` seconds (flood limits)."""
 
-    def __init__(self, message: Message, interval: float = 2.0) -> None:
-        self.message = message
+    def __init__(self, bot, chat_id: int, message_id: int, text_html: str = "", interval: float = 2.0) -> None:
+        self.bot, self.chat_id, self.message_id = bot, chat_id, message_id
         self.interval = interval
-        self._last_text = message.text_html if message.text else ""
+        self._last_text = text_html
         self._last_edit = 0.0
+
+    @classmethod
+    def of(cls, message: Message, interval: float = 2.0) -> ProgressMessage:
+        return cls(message.get_bot(), message.chat_id, message.message_id,
+                   message.text_html if message.text else "", interval)
 
     async def update(self, html: str, *, force: bool = False, markup=None) -> None:
         now = time.monotonic()
@@ -71,7 +76,10 @@ class ProgressMessage:
             return
         self._last_text, self._last_edit = html, now
         try:
-            await self.message.edit_text(html, parse_mode=ParseMode.HTML, reply_markup=markup)
+            # Status lines may name a link: no preview card under them.
+            await self.bot.edit_message_text(html, chat_id=self.chat_id, message_id=self.message_id,
+                                             parse_mode=ParseMode.HTML, reply_markup=markup,
+                                             disable_web_page_preview=True)
         except BadRequest as e:
             if "not modified" not in str(e).lower():
                 raise

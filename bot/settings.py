@@ -26,8 +26,21 @@ class BotSettings(Settings):
     # A generated answer is shown while it is written by editing one message, at most this often
     # (Telegram allows about one edit per second in a chat, fewer in groups).
     stream_edit_interval_seconds: float = Field(1.5, ge=0.5)
+    # Every bot process checks the shared subscriptions this often for briefings that are due
+    # (a briefing is posted at most this long after its time).
+    briefing_check_seconds: float = Field(20.0, ge=0.2, le=3600)
     # How long a reply is retried while Telegram answers 5xx or refuses connections.
     telegram_retry_seconds: float = Field(120.0, ge=0)
+
+    # Inline mode (`@bot question` in any chat; enable it with BotFather's /setinline).
+    # The same question within this many seconds is answered from memory, and Telegram is told
+    # it may cache the result as long.
+    inline_cache_seconds: int = Field(120, ge=0, le=3600)
+    # Shorter queries get a hint instead of a search.
+    inline_min_query_chars: int = Field(3, ge=1, le=100)
+    # Telegram sends a query at every pause in typing: one is answered only when no newer one
+    # from the same person arrived within this time.
+    inline_debounce_seconds: float = Field(0.4, ge=0, le=5)
 
     # Webhook mode (instead of long polling) when WEBHOOK_URL is set: Telegram POSTs updates to
     # that public HTTPS URL, which a reverse proxy or load balancer forwards to

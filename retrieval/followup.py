@@ -14,7 +14,7 @@ from .keyword import tokenize
 _CONTINUATION = re.compile(r"^\s*(and|also|plus|but|so|or|what about|how about|then|same for)\b", re.I)
 _REFERRING = re.compile(
     r"\b(he|she|him|his|her|hers|they|them|their|it|its|this|that|these|those|there|"
-    r"the other|counterpart|former|latter|same)\b",
+    r"the other|counterpart|former|latter|same|one|ones)\b",
     re.I,
 )
 MAX_HISTORY = 6

@@ -46,8 +46,7 @@ def clean_question(raw: str, max_chars: int) -> CleanQuestion:
         notices.append(f"Your message was long, so only its first {max_chars} characters were used.")
         text = cut.strip()
     if not any(ch.isalnum() for ch in text):
-        return CleanQuestion("", notices, "Please send a question about the documents, for example: "
-                                          "“Which technologies did Lee and Ishiba discuss?”")
+        return CleanQuestion("", notices, "Please send a question about the documents, in words.")
     return CleanQuestion(text, notices)
 
 

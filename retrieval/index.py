@@ -4,15 +4,22 @@ Every change follows one protocol (see `store.py`): write the new version's vect
 a `pending` catalog record, then flip catalog records in a single upsert (the commit point),
 then clean up what the flip made invisible. A crash before the flip leaves the old state; a
 crash after it leaves the new one; `recover()` removes the leftovers either way.
+
+Several processes may share one catalog (a Chroma server). The flip is made under a lock in
+the shared database (`catalog`), after checking again, inside the lock, what the catalog now
+holds: so the same content sent to two processes at once becomes one document, and a version
+prepared from a document that was removed meanwhile is dropped instead of bringing it back.
+Vectors are written before the lock is taken, so the lock is held for a few catalog reads
+and writes only.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import json
 import logging
-import os
 import threading
 import time
 import uuid
@@ -24,11 +31,13 @@ from pathlib import Path
 import numpy as np
 
 from .chunking import Chunk, chunk_document
+from .database import Database
 from .embedding import Embedder, embed_in_calls
 from .errors import StoreError, UnknownDocumentError
-from .genres import document_genre
-from .keyword import KeywordIndex
-from .loading import SUPPORTED_SUFFIXES, DocumentError, LoadedDocument, load_document, safe_name
+from .keyword import KeywordIndex, tokenize
+from .loading import (SUPPORTED_SUFFIXES, DocumentError, LoadedDocument, is_web_source, load_document, safe_name,
+                      web_suffix)
+from .originals import Originals
 from .settings import Settings
 from .store import LIVE, PENDING, REMOVED, RETIRED, ChunkRow, DocumentRecord, SentenceRow, Store
 
@@ -62,6 +71,9 @@ _PENDING_GRACE_SECONDS = 15 * 60
 _EMBED_CALL = 128
 # Files prepared together by `ingest_paths`: up to this much input, or this many files.
 _GROUP_BYTES, _GROUP_FILES = 256 * 1024, 64
+# Another process's commit holds the catalog lock for a few catalog reads and writes; waiting
+# longer than this means something is wrong, and the user is told to try again.
+_CATALOG_LOCK_SECONDS = 300
 
 
 @dataclass
@@ -92,6 +104,20 @@ class Snapshot:
     # Passage vectors in memory (1.5 KB each): scoring every passage is a matrix product, far
     # cheaper than a round trip to the vector store on each question.
     matrix: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    position: dict[str, int] = field(default_factory=dict)  # chunk id -> row of `matrix`
+    # Each document version's words (body and metadata), and the words of all titles, publishers
+    # and labels: how a question's names and references ("the joint statement") find their document.
+    doc_words: dict[str, frozenset[str]] = field(default_factory=dict)
+    reference_words: frozenset[str] = frozenset()
+
+    def passage_vector(self, chunk_id: str) -> np.ndarray:
+        return self.matrix[self.position[chunk_id]]
+
+    def document_words(self, key: str) -> frozenset[str]:
+        return self.doc_words.get(key, frozenset())
+
+    def is_reference(self, token: str) -> bool:
+        return token in self.reference_words
 
     def passage_similarities(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
         if not self.chunk_ids:
@@ -110,15 +136,29 @@ def content_id(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:12]
 
 
+def version_id(data: bytes, source: str, doc: LoadedDocument | None = None) -> str:
+    """The content hash that names one version of a document (its doc_id).
+
+    A file is known by its bytes. A document fetched by link is known by the title and text
+    extracted from it: pages carry ads, nonces and timestamps that change on every fetch while the
+    document stays the same, so re-adding an unchanged page changes nothing."""
+    if not is_web_source(source):
+        return content_id(data)
+    doc = doc or load_document(data, source)  # DocumentError: nothing has changed
+    return content_id(f"{doc.title}\n\n{doc.text}".encode("utf-8"))
+
+
 def is_doc_id(text: str) -> bool:
     """A whole document id as `content_id` makes them (`find` also accepts prefixes)."""
     return re.fullmatch(r"[0-9a-f]{12}", text) is not None
 
 
 class Index:
-    def __init__(self, settings: Settings, store: Store, embedder: Callable[[], Embedder]) -> None:
+    def __init__(self, settings: Settings, store: Store, embedder: Callable[[], Embedder], database: Database) -> None:
         self.settings = settings
         self.store = store
+        self.database = database
+        self.originals = Originals(database)
         self._embedder_factory = embedder
         self._write_lock = threading.RLock()
         self._snapshot: Snapshot | None = None
@@ -163,16 +203,29 @@ class Index:
             chunks.update({cid: c for cid, c in previous.chunks.items() if c.key in live})
         for row in self.store.chunks([k for k in live if k not in known]):
             chunks[row.chunk_id] = row
-        keyword = KeywordIndex(list(chunks), [_keyword_text(c) for c in chunks.values()])
+        tokens = [tokenize(_keyword_text(c)) for c in chunks.values()]
+        keyword = KeywordIndex(list(chunks), tokens=tokens)
         chunk_ids = list(chunks)
         matrix = np.stack([chunks[c].vector for c in chunk_ids]) if chunk_ids else np.zeros((0, 0), np.float32)
-        return Snapshot(signature, live, chunks, keyword, chunk_ids, matrix)
+        words: dict[str, set[str]] = {key: set(tokenize(_metadata_text(r))) for key, r in live.items()}
+        references = frozenset().union(*words.values()) if words else frozenset()
+        for row, row_tokens in zip(chunks.values(), tokens):
+            words[row.key].update(row_tokens)
+        return Snapshot(signature, live, chunks, keyword, chunk_ids, matrix, {c: i for i, c in enumerate(chunk_ids)},
+                        {k: frozenset(v) for k, v in words.items()}, references)
 
     def _invalidate(self) -> None:
         with self._snapshot_lock:
             self._checked_at = 0.0
 
     # -- writing -------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _catalog_lock(self):
+        """Check-then-commit as one step, across threads and processes."""
+        with self._write_lock, self.database.lock("catalog", timeout=_CATALOG_LOCK_SECONDS,
+                                                  what="another change to the documents"):
+            yield
+
     def ingest_path(self, path: Path, *, origin: str = "cli", respect_removed: bool = False,
                     progress: Progress | None = None) -> IngestResult:
         try:
@@ -220,45 +273,70 @@ class Index:
     def ingest_bytes(self, data: bytes, filename: str, *, origin: str = "cli", respect_removed: bool = False,
                      progress: Progress | None = None, prepared: Prepared | None = None) -> IngestResult:
         """Index one file. Unchanged content is a no-op; a new version of the same source
-        (same file name) replaces the old one atomically.
+        (same file name, or same link) replaces the old one atomically.
 
         `prepared` is the result of `prepare()` run elsewhere (the bot runs it in a worker
         process, so that parsing and embedding a large upload never slow its replies)."""
-        known = self.existing_version(data, filename, respect_removed)
+        doc_id = version_id(data, filename, prepared.doc if prepared else None)
+        known = self.existing_version(data, filename, respect_removed, doc_id=doc_id)
         if known is not None:
             return known
         self._check_writable()
         if prepared is None:
             prepared = prepare(data, filename, self.settings, self.embedder, progress)
         doc = prepared.doc
-        doc_id = content_id(data)
-        with self._write_lock:
-            known = self.existing_version(data, filename, respect_removed)  # another writer was faster
-            if known is not None:
-                return known
-            # Looked up by source and id, never by reading the whole catalog: adding the
-            # 1,000th document costs what adding the first did.
-            older = [r for r in self.store.catalog(source=doc.source) if r.status == LIVE]
-            # An explicit re-add of a removed document clears its tombstone in the same commit.
-            tombstones = [r for r in self.store.catalog(doc_id=doc_id) if r.status == REMOVED]
-            record = self._write_version(prepared, data, doc_id, origin, progress)
-            self._commit([record], retire=older + tombstones)
-            return IngestResult(doc.source, "replaced" if older else "new", record, older)
+        stored_file = self._store_original(data, doc_id, doc.source)  # first: a full disk changes nothing
+        record = self._write_version(prepared, doc_id, stored_file, origin, progress)
+        with self._catalog_lock():
+            # The catalog as it is now, looked up by id and source rather than read whole:
+            # adding the 1,000th document costs what adding the first did. Another process (or
+            # thread) may have committed the same content meanwhile.
+            versions = self.store.catalog(doc_id=doc_id)
+            known = _known(versions, safe_name(filename), respect_removed)
+            if known is None:
+                self._check_still_pending(record, versions)
+                older = [r for r in self.store.catalog(source=doc.source) if r.status == LIVE]
+                # An explicit re-add of a removed document clears its tombstone in the same commit.
+                tombstones = [r for r in versions if r.status == REMOVED]
+                if not self.originals.exists(stored_file):  # removed with another version meanwhile
+                    self.originals.put(stored_file, data)
+                self._commit([record], retire=older + tombstones)
+                return IngestResult(doc.source, "replaced" if older else "new", record, older)
+            # An original is named after its version id: only versions of that id can share it.
+            in_use = {r.stored_file for r in versions if r.status in (LIVE, PENDING) and r.key != record.key}
+            if stored_file not in in_use:  # e.g. removed meanwhile (a sync respects that)
+                self.originals.delete([stored_file])
+        self._discard(record)
+        return known
 
-    def existing_version(self, data: bytes, filename: str, respect_removed: bool = False) -> IngestResult | None:
+    def existing_version(self, data: bytes, filename: str, respect_removed: bool = False,
+                         doc_id: str | None = None) -> IngestResult | None:
         """The result of ingesting this file if nothing needs doing (same content already in)."""
-        source, doc_id = safe_name(filename), content_id(data)
-        for r in self.store.catalog(doc_id=doc_id):
-            if r.status == LIVE:
-                return IngestResult(source, "unchanged" if r.source == source else "duplicate", r)
-            if r.status == REMOVED and respect_removed:
-                return IngestResult(source, "skipped-removed", r)
-        return None
+        doc_id = doc_id or version_id(data, filename)
+        return _known(self.store.catalog(doc_id=doc_id), safe_name(filename), respect_removed)
+
+    def sync(self, directory: Path, report: Callable[[Path, IngestResult | DocumentError], None] | None = None,
+             progress: Progress | None = None) -> list[IngestResult | DocumentError]:
+        """Bring the index in line with a folder of documents (the shipped corpus): new and changed
+        files are indexed (small ones prepared in groups, see `ingest_paths`), unchanged ones cost
+        a hash and a lookup, removed ones stay removed. With several processes, one does it at a
+        time; the others then find everything up to date."""
+        if not directory.is_dir():
+            log.warning("documents folder %s does not exist; nothing to index from it", directory)
+            return []
+        results: list[IngestResult | DocumentError] = []
+        with self.database.lock("sync", what=f"indexing {directory}"):
+            for path, result in self.ingest_paths(iter_document_files([directory]), origin="documents",
+                                                  respect_removed=True, progress=progress):
+                results.append(result)
+                if report:
+                    report(path, result)
+        return results
 
     def remove(self, doc_id: str) -> DocumentRecord:
         self._check_writable()
-        with self._write_lock:
-            record = self.find(doc_id)
+        with self._catalog_lock():
+            record = self.find(doc_id)  # the catalog as it is now, whatever another process did
             tombstone = replace(record, status=REMOVED)
             self._put([tombstone])  # commit point: from here on it is never retrieved
             self._invalidate()
@@ -266,20 +344,37 @@ class Index:
             return tombstone
 
     def reindex(self, progress: Callable[[DocumentRecord, int, int], None] | None = None) -> list[IngestResult]:
-        """Re-chunk and re-embed every live document from its stored file, one at a time,
-        each switch atomic (questions keep being answered from the old version meanwhile)."""
+        """Re-chunk and re-embed every live document from its stored original, one at a time,
+        each switch atomic (questions keep being answered from the old version meanwhile).
+
+        The list of documents is read at the start; each one's status is read again inside the
+        lock before its switch, so a document removed or replaced meanwhile (in any process) is
+        skipped rather than brought back."""
         self._check_writable()
         results = []
         documents = self.documents()
         for i, old in enumerate(documents):
             if progress:
                 progress(old, i, len(documents))
-            path = self.settings.files_dir / old.stored_file
-            data = path.read_bytes()
+            data = self.originals.get(old.stored_file)
+            if data is None:
+                if self._is_live(old):
+                    raise StoreError(f"{old.source}: its original is missing from the database, so it cannot be "
+                                     "rebuilt. Send the file again to replace it.")
+                log.info("reindex: %s was removed meanwhile; skipped", old.source)
+                continue
             prepared = prepare(data, old.source, self.settings, self.embedder)
-            with self._write_lock:
-                record = self._write_version(prepared, data, old.doc_id, old.origin)
-                self._commit([record], retire=[old])
+            record = self._write_version(prepared, old.doc_id, old.stored_file, old.origin)
+            with self._catalog_lock():
+                versions = self.store.catalog(doc_id=old.doc_id)
+                current = any(r.key == old.key and r.status == LIVE for r in versions)
+                if current:
+                    self._check_still_pending(record, versions)
+                    self._commit([record], retire=[old])
+            if not current:
+                self._discard(record)
+                log.info("reindex: %s was removed or replaced meanwhile; skipped", old.source)
+                continue
             results.append(IngestResult(old.source, "reindexed", record, [old]))
         return results
 
@@ -288,7 +383,11 @@ class Index:
         if self.store.read_only_reason:
             return []  # nothing can be finished on a read-only index; the next writable start will
         actions: list[str] = []
-        with self._write_lock:
+        with self._catalog_lock():
+            # Vectors are listed before the catalog is read: a version's record is always written
+            # before its vectors, so vectors found here belong to a record the catalog will show
+            # (another process may be writing a version right now).
+            vector_keys = self.store.vector_keys()
             catalog = self.store.catalog()
             now = time.time()
             stale = []
@@ -303,7 +402,7 @@ class Index:
                 self._cleanup(stale, keep_record=False)
                 actions += [f"dropped unfinished {r.status} version of {r.source}" for r in stale]
             known = {r.key for r in catalog if r.status in (LIVE, PENDING)}
-            orphans = sorted(self.store.vector_keys() - known)
+            orphans = sorted(vector_keys - known)
             if orphans:
                 self.store.delete_vectors(orphans)
                 actions.append(f"deleted vectors of {len(orphans)} unpublished or removed versions")
@@ -316,17 +415,26 @@ class Index:
         if self.store.read_only_reason:
             raise StoreError(self.store.read_only_reason)
 
-    def _write_version(self, prepared: Prepared, data: bytes, doc_id: str, origin: str,
+    def _is_live(self, record: DocumentRecord) -> bool:
+        return any(r.key == record.key and r.status == LIVE for r in self.store.catalog(doc_id=record.doc_id))
+
+    def _check_still_pending(self, record: DocumentRecord, catalog: list[DocumentRecord]) -> None:
+        # Another process's start-up recovery can drop a pending version it takes for a crash's
+        # leftover (embedded index, no grace period); publishing it then would show no passages.
+        if not any(r.key == record.key and r.status == PENDING for r in catalog):
+            raise StoreError(f"{record.source}: indexing was interrupted by another process restarting; "
+                             "send the file again.")
+
+    def _write_version(self, prepared: Prepared, doc_id: str, stored_file: str, origin: str,
                        progress: Progress | None = None) -> DocumentRecord:
         doc, chunks = prepared.doc, prepared.chunks
         key = f"{doc_id}-{uuid.uuid4().hex[:6]}"
-        stored_file = self._store_file(data, doc_id, doc.source)
         record = DocumentRecord(
             key=key, doc_id=doc_id, source=doc.source, title=doc.title, status=PENDING,
             publisher=doc.publisher, date=doc.date, source_url=doc.source_url, license=doc.license,
             sections=_sections(chunks), chunks=len(chunks), stored_file=stored_file,
             ingested_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), origin=origin,
-            genre=document_genre(doc.title, doc.publisher, doc.extra.get("label", "")),
+            genre=doc.extra.get("label", ""),
         )
         self._put([record])
         rows, sentence_rows = _rows(record, chunks)
@@ -337,6 +445,11 @@ class Index:
         except Exception as e:
             raise StoreError(f"{doc.source}: could not be written to the index: {e}") from e
         return record
+
+    def _discard(self, record: DocumentRecord) -> None:
+        """Drop a version that will never be published (another writer got there first)."""
+        self.store.delete_vectors([record.key])
+        self.store.delete_records([record.key])
 
     def _commit(self, new: list[DocumentRecord], retire: Sequence[DocumentRecord]) -> None:
         self._put([replace(r, status=LIVE) for r in new] + [replace(r, status=RETIRED) for r in retire])
@@ -355,12 +468,11 @@ class Index:
         if not records:
             return
         self.store.delete_vectors([r.key for r in records])
-        for r in records:
-            # A stored file is named after its content id: only versions of that id can share it.
-            in_use = set(keep_files) | {o.stored_file for o in self.store.catalog(doc_id=r.doc_id)
-                                        if o.status in (LIVE, PENDING)}
-            if r.stored_file and r.stored_file not in in_use:
-                (self.settings.files_dir / r.stored_file).unlink(missing_ok=True)
+        # An original is named after its version id: only versions of that id can share it.
+        in_use = set(keep_files)
+        for doc_id in {r.doc_id for r in records}:
+            in_use |= {o.stored_file for o in self.store.catalog(doc_id=doc_id) if o.status in (LIVE, PENDING)}
+        self.originals.delete(sorted({r.stored_file for r in records if r.stored_file and r.stored_file not in in_use}))
         if keep_record:
             self._put([replace(r, status=REMOVED, chunks=0) for r in records])
         else:
@@ -372,26 +484,12 @@ class Index:
         except Exception as e:
             raise StoreError(f"The index could not be updated: {e}") from e
 
-    def _store_file(self, data: bytes, doc_id: str, source: str) -> str:
+    def _store_original(self, data: bytes, doc_id: str, source: str) -> str:
         """Keep the original file, so `/reindex` and model changes never need the uploader again."""
-        suffix = Path(source).suffix.lower()
+        suffix = web_suffix(data) if is_web_source(source) else Path(source).suffix.lower()
         name = f"{doc_id}{suffix}"
-        target = self.settings.files_dir / name
-        if target.exists():
-            return name
-        try:
-            self.settings.files_dir.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_suffix(target.suffix + ".tmp")
-            with open(tmp, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, target)
-        except OSError as e:
-            raise StoreError(
-                f"Could not save {source} under {self.settings.files_dir}: {e.strerror or e}. "
-                "Check that DATA_DIR is writable and the disk is not full."
-            ) from e
+        if not self.originals.exists(name):
+            self.originals.put(name, data)
         return name
 
 
@@ -493,6 +591,10 @@ def _chunk_vectors(rows: list[ChunkRow], sentences: list[SentenceRow], vectors: 
     return sums / np.maximum(norms, 1e-9)
 
 
+def _metadata_text(record: DocumentRecord) -> str:
+    return " ".join((record.title, record.publisher, record.genre, Path(record.source).stem.replace("_", " ")))
+
+
 def _keyword_text(row: ChunkRow) -> str:
     m = row.metadata
     return f"{m.get('title', '')}\n{m.get('publisher', '')}\n{m.get('section', '')}\n{row.text}"
@@ -504,6 +606,18 @@ def _sections(chunks: list[Chunk]) -> list[str]:
         if c.section and c.kind == "body" and c.section not in seen:
             seen.append(c.section)
     return seen
+
+
+def _known(records: list[DocumentRecord], source: str, respect_removed: bool) -> IngestResult | None:
+    """What ingesting content whose versions are `records` comes to, if nothing needs doing."""
+    for r in records:
+        if r.status == LIVE:
+            return IngestResult(source, "unchanged" if r.source == source else "duplicate", r)
+    if respect_removed:
+        for r in records:
+            if r.status == REMOVED:
+                return IngestResult(source, "skipped-removed", r)
+    return None
 
 
 def _timestamp(iso: str) -> float:

@@ -1,6 +1,6 @@
 """BM25 keyword search over the live chunks, rebuilt whenever the catalog changes.
 
-Dense vectors miss exact terms (names, acronyms, numbers like "IF10165" or "K-Startup");
+Dense vectors miss exact terms (names, acronyms, numbers like "R48363" or "H.R. 4687");
 BM25 catches them. The index lives in memory and is derived from the store, so it can never
 disagree with Chroma about which documents exist.
 """
@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 import bm25s
 import numpy as np
+import Stemmer
 
 _TOKEN = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
 STOPWORDS = frozenset(
@@ -25,19 +26,19 @@ STOPWORDS = frozenset(
     ourselves out over own same she should so some such than that the their theirs them
     themselves then there these they this those through to too under until up very was we were
     what when where which while who whom why will with would you your yours yourself
-    yourselves also according article commentary piece document documents say says said
-    does did tell described describe mentioned mention""".split()
+    yourselves also according say says said tell described describe mentioned mention
+    mentions document documents""".split()
 )
+# Words that only frame a question about documents ("according to", "what does it say"); which
+# document a question points at is read from the documents' own titles (question.py), not here.
+
+_STEMMER = Stemmer.Stemmer("english")
 
 
+@functools.lru_cache(maxsize=131072)
 def _stem(token: str) -> str:
-    # A light, predictable normaliser: enough to match "tariffs"/"tariff", "countries"/"country".
-    for suffix, repl in (("ies", "y"), ("’s", ""), ("'s", "")):
-        if token.endswith(suffix) and len(token) > len(suffix) + 2:
-            return token[: -len(suffix)] + repl
-    if token.endswith("s") and not token.endswith("ss") and len(token) > 3:
-        return token[:-1]
-    return token
+    # Snowball (Porter 2): "forged"/"forging", "condemnation"/"condemn", "spending"/"spend" meet.
+    return _STEMMER.stemWord(token.replace("'s", "").replace("’s", ""))
 
 
 def tokenize(text: str) -> list[str]:
@@ -51,6 +52,8 @@ def _tokens(text: str) -> tuple[str, ...]:
     tokens: list[str] = []
     for m in _TOKEN.finditer(text.lower()):
         word = m.group(0).replace("’", "'")
+        if word.endswith("'s"):
+            word = word[:-2]  # "country's", "what's": the word itself
         parts = re.split(r"[-']", word)
         for t in ([word] if len(parts) > 1 else []) + parts:
             if t and t not in STOPWORDS and (len(t) > 1 or t.isdigit()):
@@ -59,9 +62,9 @@ def _tokens(text: str) -> tuple[str, ...]:
 
 
 class KeywordIndex:
-    def __init__(self, ids: Sequence[str], texts: Sequence[str]) -> None:
+    def __init__(self, ids: Sequence[str], texts: Sequence[str] = (), tokens: Sequence[list[str]] | None = None) -> None:
         self.ids = list(ids)
-        corpus = [tokenize(t) or ["\0empty"] for t in texts]
+        corpus = [t or ["\0empty"] for t in (tokens if tokens is not None else (tokenize(t) for t in texts))]
         self._bm25 = bm25s.BM25()
         if self.ids:
             self._bm25.index(corpus, show_progress=False)

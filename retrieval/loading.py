@@ -4,6 +4,9 @@ Every `Block.text` is exactly `doc.text[start:end]`, so passages and quotes buil
 can always be checked against the source. Formats: .txt, .md, .html, .pdf (text layer), .docx.
 Raw web-page captures saved as text are recognised and their page furniture (image alt text,
 a category label) dropped, while captions and disclaimers are kept as labelled blocks.
+Documents fetched by link (their source is the http(s) URL) are recognised by their bytes: a
+PDF, a web page (its main text found by trafilatura, without navigation and boilerplate), or
+plain text.
 """
 
 from __future__ import annotations
@@ -52,8 +55,16 @@ class LoadedDocument:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+def is_web_source(source: str) -> bool:
+    """A document added by link has its URL as its source."""
+    return re.match(r"https?://", str(source), re.I) is not None
+
+
 def safe_name(filename: str) -> str:
-    """A file name is only ever a label: no directories, no control characters."""
+    """A file name is only ever a label: no directories, no control characters. A link is kept
+    whole (it is the document's identity), without whitespace or control characters."""
+    if is_web_source(filename):
+        return "".join(ch for ch in str(filename) if not ch.isspace() and unicodedata.category(ch)[0] != "C")[:2048]
     name = PurePath(str(filename).replace("\\", "/")).name
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
     return name[:200] or "document"
@@ -70,7 +81,9 @@ def load_path(path: Path) -> LoadedDocument:
 def load_document(data: bytes, filename: str) -> LoadedDocument:
     name = safe_name(filename)
     suffix = PurePath(name).suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
+    if is_web_source(name):
+        suffix = web_suffix(data)
+    elif suffix not in SUPPORTED_SUFFIXES:
         raise DocumentError(
             f"{name}: this format isn't supported; send one of {', '.join(SUPPORTED_SUFFIXES)}."
         )
@@ -78,7 +91,9 @@ def load_document(data: bytes, filename: str) -> LoadedDocument:
         raise DocumentError(f"{name}: the file is larger than {MAX_BYTES // 1048576} MB.")
     if not data.strip():
         raise DocumentError(f"{name}: the file is empty.")
-    if suffix == ".pdf":
+    if is_web_source(name):
+        doc = _load_web(data, name, suffix)
+    elif suffix == ".pdf":
         doc = _load_pdf(data, name)
     elif suffix == ".docx":
         doc = _load_docx(data, name)
@@ -91,6 +106,20 @@ def load_document(data: bytes, filename: str) -> LoadedDocument:
     if not doc.blocks or not any(b.kind in ("paragraph", "caption", "disclaimer") for b in doc.blocks):
         raise DocumentError(f"{name}: the file is empty (no readable text was found in it).")
     return doc
+
+
+def looks_like_pdf(data: bytes) -> bool:
+    return b"%PDF-" in data[:1024]  # readers accept junk before the header, and so do servers
+
+
+def web_suffix(data: bytes) -> str:
+    """How a fetched document is read (and stored): by what its bytes are, not by its URL."""
+    if looks_like_pdf(data):
+        return ".pdf"
+    head = data[:4096].lstrip().lower()
+    if re.search(rb"<(?:!doctype html|html|head|body|article|main|p|div|h1|title)[\s>]", head):
+        return ".html"
+    return ".txt"
 
 
 # -- text encodings ------------------------------------------------------------------------
@@ -174,12 +203,10 @@ _CREDIT = re.compile(r"\((?:[^()]*\b(?:photo|image|credit|getty|reuters|ap|afp)\
 _DISCLAIMER = re.compile(
     r"does not take institutional positions|views (?:represented|expressed) herein|do not necessarily reflect", re.I
 )
-_KNOWN_PUBLISHERS = {
-    "carnegie": "Carnegie Endowment for International Peace",
-    "brookings": "Brookings Institution",
-    "csis": "Center for Strategic and International Studies",
-    "rand": "RAND Corporation",
-}
+# "<Publisher> does not take institutional positions…", "…the views of <Publisher>, its staff…"
+_DISCLAIMER_SUBJECT = re.compile(
+    r"^(?:The\s+)?(?P<a>[A-Z][\w&'’.-]*(?:\s+(?:[A-Z][\w&'’.-]*|of|for|and|on|the))*?)\s+(?:does|do)\s+not\b"
+    r"|\bviews of (?:the\s+)?(?P<b>[A-Z][\w&'’.-]*(?:\s+(?:[A-Z][\w&'’.-]*|of|for|and|on|the))*)")
 
 
 def _paragraph_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
@@ -251,8 +278,9 @@ def _load_plain(text: str, name: str) -> LoadedDocument:
 
 
 def _publisher_from(disclaimer: str) -> str:
-    low = disclaimer.lower()
-    return next((v for k, v in _KNOWN_PUBLISHERS.items() if k in low), "")
+    """The organisation a page's disclaimer speaks for, in its own words."""
+    m = _DISCLAIMER_SUBJECT.search(disclaimer)
+    return (m.group("a") or m.group("b")).strip() if m else ""
 
 
 def _blocks(text: str, spans, kinds, detect_headings: bool) -> list[Block]:
@@ -296,34 +324,62 @@ def _load_markdown(raw: str, name: str) -> LoadedDocument:
     if m:
         meta = _parse_front_matter(m.group(1))
         text = raw[m.end():]
-    spans = _paragraph_spans(text)
-    blocks: list[Block] = []
-    section = ""
     title = meta.pop("title", "")
-    for a, b in spans:
+    pieces: list[tuple[str, str]] = []
+    for a, b in _paragraph_spans(text):
         piece = text[a:b]
         if _MD_HEADING.fullmatch(piece):
-            section = _clean_heading(piece)
             kind = "heading"
         elif _MD_FIGURE.fullmatch(piece):
             kind = "caption"
-        elif not blocks and not title and _looks_like_heading(piece):
+        elif not pieces and not title and _looks_like_heading(piece):
             title, kind = piece, "title"
-        elif not blocks and title and piece.strip() == title.strip():
+        elif not pieces and title and piece.strip() == title.strip():
             kind = "title"
         else:
             kind = "paragraph"
-        blocks.append(Block(kind, piece, a, b, "" if kind == "title" else section))
-    if not title:
-        title = next((_clean_heading(b.text) for b in blocks if b.kind == "heading"), PurePath(name).stem)
-    return LoadedDocument(
-        name, text, blocks, title,
-        publisher=meta.pop("publisher", ""),
-        date=_iso_date(meta.pop("date", "")),
-        source_url=meta.pop("source_url", ""),
-        license=meta.pop("license", "") or meta.pop("licence", ""),
-        extra=meta,
-    )
+        rendered = _clean_heading(piece) if kind == "heading" else render_inline_markdown(piece)
+        if rendered:
+            pieces.append((kind, rendered))
+    doc = _assemble(name, pieces, title)
+    if not meta.get("title") and not title:
+        doc.title = next((b.text for b in doc.blocks if b.kind in ("title", "heading")), PurePath(name).stem)
+    doc.publisher = meta.pop("publisher", "")
+    doc.date = _iso_date(meta.pop("date", ""))
+    doc.source_url = meta.pop("source_url", "")
+    doc.license = meta.pop("license", "") or meta.pop("licence", "")
+    doc.extra = meta
+    return doc
+
+
+# Markdown's inline syntax is how the text is written, not what it says: quotes and evidence
+# are read as a reader sees the page ("the Technology Prosperity Deal", not "[…](https://…)").
+_MD_INLINE = [
+    (re.compile(r"!\[([^\]]*)\]\((?:[^()\s]|\([^)]*\))*(?:\s+\"[^\"]*\")?\)"), ""),  # images
+    (re.compile(r"\[([^\]]+)\]\((?:[^()]|\([^)]*\))*\)"), r"\1"),  # [text](url)
+    (re.compile(r"\[([^\]]+)\]\[[^\]]*\]"), r"\1"),  # [text][ref]
+    (re.compile(r"<(https?://[^>\s]+)>"), r"\1"),  # <https://…>
+    (re.compile(r"</?[A-Za-z][^<>]*>"), ""),  # inline HTML (<br>, <sup>)
+    (re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|__(?=\S)(.+?)(?<=\S)__"), lambda m: m.group(1) or m.group(2)),
+    (re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])|(?<![\w_])_(?=\S)([^_\n]+?)(?<=\S)_(?![\w_])"),
+     lambda m: m.group(1) or m.group(2)),
+    (re.compile(r"`([^`\n]+)`"), r"\1"),
+    (re.compile(r"(?m)^[ \t]*(?:[-*+•]|\d{1,3}[.)])[ \t]+"), ""),  # list markers
+    (re.compile(r"(?m)^[ \t]*>[ \t]?"), ""),  # block quotes
+]
+
+
+_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>])")
+_MD_ESCAPED = re.compile("\ue000(\\d+)\ue001")
+
+
+def render_inline_markdown(text: str) -> str:
+    # Escaped characters ("\*") are literal: set aside before the syntax is read, restored after.
+    text = _MD_ESCAPE.sub(lambda m: f"\ue000{ord(m.group(1))}\ue001", text)
+    for pattern, replacement in _MD_INLINE:
+        text = pattern.sub(replacement, text)
+    text = _MD_ESCAPED.sub(lambda m: chr(int(m.group(1))), text)
+    return "\n".join(line.strip() for line in text.split("\n") if line.strip())
 
 
 def _parse_front_matter(block: str) -> dict[str, str]:
@@ -356,12 +412,19 @@ def _iso_date(value: str) -> str:
 
 
 # -- html ----------------------------------------------------------------------------------
+_META_DATE = ("article:published_time", "og:published_time", "date", "dc.date", "dcterms.date", "dc.date.issued",
+              "citation_publication_date", "citation_date", "pubdate", "publish_date", "publication_date",
+              "article:modified_time")
+_META_PUBLISHER = ("publisher", "og:site_name", "citation_publisher", "dc.publisher", "dcterms.publisher", "author")
+_META_URL = ("source_url", "og:url", "citation_public_url", "dc.identifier")
+_META_LICENSE = ("license", "licence", "dc.rights", "dcterms.license", "copyright")
+
+
 def _load_html(raw: str, name: str) -> LoadedDocument:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(raw, "lxml")
-    title_tag = soup.title  # read before <head> goes (parsing the page twice would cost as much again)
-    title = title_tag.get_text(strip=True) if title_tag else ""
+    meta = _html_metadata(soup)
     for tag in soup(["script", "style", "noscript", "template", "svg", "head", "iframe", "nav", "footer", "form"]):
         tag.decompose()
     pieces: list[tuple[str, str]] = []
@@ -375,7 +438,40 @@ def _load_html(raw: str, name: str) -> LoadedDocument:
     if not pieces:
         body = soup.body.get_text("\n", strip=True) if soup.body else ""
         pieces = [("paragraph", p) for p in body.split("\n") if p.strip()]
-    return _assemble(name, pieces, title)
+    doc = _assemble(name, pieces, meta.get("title", ""))
+    doc.publisher, doc.date = meta.get("publisher", ""), meta.get("date", "")
+    doc.source_url, doc.license = meta.get("source_url", ""), meta.get("license", "")
+    if not doc.date:  # a dateline on the page ("Updated September 11, 2025")
+        doc.date = next((d for b in doc.blocks[:6] if (d := _dateline(b.text))), "")
+    return doc
+
+
+def _html_metadata(soup) -> dict[str, str]:
+    """Title, date, publisher, URL and licence from a page's <head> (standard and Open Graph names)."""
+    found: dict[str, str] = {}
+    for tag in soup.find_all("meta"):
+        key = (tag.get("name") or tag.get("property") or tag.get("itemprop") or "").strip().lower()
+        value = (tag.get("content") or "").strip()
+        if key and value:
+            found.setdefault(key, value)
+    time_tag = soup.find("time", attrs={"datetime": True})
+    if time_tag is not None:
+        found.setdefault("time", time_tag["datetime"])
+    title = (soup.title.get_text(strip=True) if soup.title else "") or found.get("og:title", "")
+    date = next((_iso_date(found[k]) for k in (*_META_DATE, "time") if k in found and _iso_date(found[k])), "")
+    canonical = soup.find("link", rel="canonical")
+    url = next((found[k] for k in _META_URL if k in found), "") or (canonical.get("href", "") if canonical else "")
+    return {"title": title, "date": date, "url": url, "source_url": url,
+            "publisher": next((found[k] for k in _META_PUBLISHER if k in found), ""),
+            "license": next((found[k] for k in _META_LICENSE if k in found), "")}
+
+
+_LOOSE_DATELINE = re.compile(r"\b(?:Published|Updated|Posted|Released|Issued)(?:\s+on)?:?\s+(?P<date>[A-Z][a-z]+\.? \d{1,2}, \d{4})")
+
+
+def _dateline(text: str) -> str:
+    m = _LOOSE_DATELINE.search(text[:200])
+    return _iso_date(m.group("date")) if m else ""
 
 
 def _assemble(name: str, pieces: list[tuple[str, str]], title: str = "") -> LoadedDocument:
@@ -392,6 +488,84 @@ def _assemble(name: str, pieces: list[tuple[str, str]], title: str = "") -> Load
         blocks.append(Block(kind, value, start, start + len(value), "" if kind == "title" else section))
     text = "\n\n".join(parts)
     return LoadedDocument(name, text, blocks, title or PurePath(name).stem)
+
+
+# -- documents fetched by link ------------------------------------------------------------
+def _load_web(data: bytes, url: str, suffix: str) -> LoadedDocument:
+    if suffix == ".pdf":
+        doc = _load_pdf(data, url)
+    elif suffix == ".html":
+        doc = _load_web_page(decode_text(data, url), url)
+    else:
+        doc = _load_plain(decode_text(data, url), url)
+    doc.source, doc.source_url = url, url
+    return doc
+
+
+_MIN_PAGE_WORDS = 20
+
+
+def _load_web_page(raw: str, url: str) -> LoadedDocument:
+    """The page's main text, with its title, date and site name, by trafilatura: navigation,
+    scripts, cookie banners, related links and footers are left out."""
+    import trafilatura
+
+    found = trafilatura.bare_extraction(raw, url=url, with_metadata=True, include_comments=False,
+                                        include_tables=True, include_images=False, include_links=False)
+    if found is None or found.body is None:
+        raise DocumentError(f"{url}: no article text was found on the page (is it a sign-in page, "
+                            "or one built by JavaScript?); link to the document itself, or send it as a file.")
+    title = re.sub(r"\s+", " ", found.title or "").strip()
+    pieces: list[tuple[str, str]] = []
+    for element in found.body:
+        for kind, value in _web_pieces(element):
+            if kind == "heading" and not pieces and value == title:
+                continue  # the headline is the title (as for PDFs), not a sentence to quote
+            pieces.append((kind, value))
+    words = sum(len(value.split()) for kind, value in pieces if kind == "paragraph")
+    if words < _MIN_PAGE_WORDS:
+        # What is left of an app shell or a sign-in page is a menu item or two, not a document.
+        raise DocumentError(f"{url}: no article text was found on the page ({words} words of text; is it a "
+                            "sign-in page, or one built by JavaScript?); link to the document itself, "
+                            "or send it as a file.")
+    doc = _assemble(url, pieces, title)
+    doc.publisher = (found.sitename or "").strip()
+    doc.date = _iso_date(found.date or "")
+    return doc
+
+
+def _web_pieces(element) -> list[tuple[str, str]]:
+    """Trafilatura's XML body (head, p, list/item, table/row/cell, quote, code) as (kind, text)."""
+    tag = element.tag
+    if tag == "graphic":
+        return []
+    if tag == "list":  # every item its own paragraph, nested lists included, none twice
+        return [("paragraph", v) for item in element.iter("item") if (v := _web_text(item, skip="list"))]
+    if tag == "table":
+        rows = []
+        for row in element.iter("row"):
+            cells = [c for c in (_web_text(cell) for cell in row.iter("cell")) if c]
+            if cells:
+                rows.append(("paragraph", " | ".join(cells)))
+        return rows
+    value = _web_text(element)
+    if not value:
+        return []
+    return [("heading" if tag == "head" else "paragraph", value)]
+
+
+def _web_text(element, skip: str = "") -> str:
+    def walk(el) -> str:
+        parts = [el.text or ""]
+        for child in el:
+            if child.tag in ("lb", skip):
+                parts.append(" ")  # a line break separates words; a nested list is its own piece
+            else:
+                parts.append(walk(child))
+            parts.append(child.tail or "")
+        return "".join(parts)
+
+    return re.sub(r"\s+", " ", walk(element)).strip()
 
 
 # -- pdf -----------------------------------------------------------------------------------
@@ -430,7 +604,20 @@ def _load_pdf(data: bytes, name: str) -> LoadedDocument:
             paragraphs.append(("heading" if _looks_like_heading(joined) else "paragraph", joined))
     doc = _assemble(name, paragraphs, str(meta.get("/Title") or "").strip())
     doc.publisher = str(meta.get("/Author") or "").strip()
+    doc.date = _pdf_date(str(meta.get("/CreationDate") or meta.get("/ModDate") or "")) or next(
+        (d for b in doc.blocks[:6] if (d := _dateline(b.text))), "")
     return doc
+
+
+def _pdf_date(value: str) -> str:
+    """PDF dates look like "D:20250827120000+09'00'"."""
+    m = re.match(r"(?:D:)?(\d{4})(\d{2})(\d{2})", value.strip())
+    if not m:
+        return ""
+    try:
+        return datetime(int(m.group(1)), int(m.group(2)), int(m.group(3))).date().isoformat()
+    except ValueError:
+        return ""
 
 
 # -- docx ----------------------------------------------------------------------------------

@@ -1,33 +1,32 @@
-"""Hybrid retrieval: dense passages, dense sentences and BM25, fused, de-duplicated, diversified.
+"""Hybrid retrieval: dense passages, dense sentences and BM25, fused, then scored sentence by sentence.
 
 Three ranked lists vote through reciprocal rank fusion (robust to their different score
-scales). The best candidates are then scored sentence by sentence against the question, which
-is what the answer is composed from, and near-copies are dropped so that the passages shown
-to the user each add something.
+scales), for the question and for each of its parts. Every sentence of the best candidate
+passages is then scored against each part of the question (evidence.py), with its exact
+vector from the store, and near-copies are dropped so that the passages shown to the user
+each add something.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from .embedding import Embedder
-from .genres import referenced_genres, referenced_kinds
+from .evidence import Candidate, score_sentences
 from .index import Index, Snapshot
-from .store import Hit
 from .keyword import tokenize
+from .question import Question, analyse
 
 RRF_K = 60
 _DENSE_CHUNKS = 30
 _DENSE_SENTENCES = 100
 _KEYWORD = 30
 _CANDIDATES = 12
+_CANDIDATES_PER_EXTRA_PART = 6
 _NEAR_DUPLICATE = 0.8  # token-set Jaccard above which two passages say the same thing
 _MMR_LAMBDA = 0.75
-_REFERENCE_BONUS = 0.06
-_CONTEXT_WEIGHT = 0.2
 
 
 @dataclass
@@ -35,9 +34,12 @@ class ScoredSentence:
     text: str
     start: int  # within the passage text
     end: int
-    similarity: float  # cosine with the question
-    overlap: float  # share of the question's (IDF-weighted) content words it contains
+    similarity: float  # cosine with the question (the part it serves best)
+    overlap: float  # share of that part's (IDF-weighted) words it contains
     score: float
+    part: int = 0  # which part of the question it serves best
+    typed: bool = False  # holds what that part asks for (a date, a figure, a name…)
+    scores: list[float] = field(default_factory=list)  # per part
 
 
 @dataclass
@@ -75,13 +77,17 @@ class Retrieval:
     query: str
     passages: list[Passage]
     query_tokens: list[str]
-    # Proper names in the question that no document contains ("the Quantum Sensing Pact"):
-    # a strong sign that its subject is not covered, whatever else matches.
-    unknown_names: list[str] = field(default_factory=list)
+    question: Question | None = None
+    # Every scored sentence of the candidate passages, before diversification trimmed them.
+    candidates: list[Candidate] = field(default_factory=list)
     # Set by retrievers that judge coverage on their own scale (cross-lingual search).
     supported: bool | None = None
     # Live documents this search could not look into yet (cross-lingual vectors still being computed).
     pending_documents: int = 0
+    # Per part of the question: its words that no document contains (stemmed). A name no document
+    # mentions ("the Quantum Sensing Pact") is a strong sign that the subject is not covered.
+    unknown: list[set[str]] = field(default_factory=list)
+    pool: dict[str, Passage] = field(default_factory=dict)  # every scored candidate passage
 
 
 class Retriever:
@@ -89,80 +95,69 @@ class Retriever:
         self.index = index
         self.embedder = embedder
 
-    def retrieve(self, query: str, k: int) -> Retrieval:
+    def retrieve(self, query: str, k: int, history: tuple[str, ...] | list[str] = ()) -> Retrieval:
         snapshot = self.index.snapshot()
-        query_tokens = tokenize(query)
+        question = analyse(query, history, snapshot.keyword.idf)
+        query_tokens = tokenize(question.query)
         if not snapshot.chunks:
-            return Retrieval(query, [], query_tokens)
-        vector = self.embedder.embed_query_array(query)
+            return Retrieval(question.query, [], query_tokens, question)
+        context = f"{question.context} " if question.follow_up else ""
+        texts = [question.query] + ([context + p.text for p in question.parts] if len(question.parts) > 1 else [])
+        vectors = self.embedder.embed_array(texts)
         store = self.index.store
-        keys = snapshot.keys
-        sentence_hits = store.query_sentences(vector, _DENSE_SENTENCES, keys)
-        chunk_hits = [Hit(cid, score, cid) for cid, score in snapshot.passage_similarities(vector, _DENSE_CHUNKS)]
-        lists = [
-            [h.chunk_id for h in chunk_hits],
-            _unique(h.chunk_id for h in sentence_hits),
-            [cid for cid, _ in snapshot.keyword.search(query, _KEYWORD)],
-        ]
         fused: dict[str, float] = defaultdict(float)
-        for ranked in lists:
-            for rank, chunk_id in enumerate(ranked):
-                fused[chunk_id] += 1.0 / (RRF_K + rank + 1)
-        candidates = [c for c in sorted(fused, key=fused.get, reverse=True) if c in snapshot.chunks]
-        candidates = candidates[:_CANDIDATES]
-        references = (referenced_genres(query), referenced_kinds(query))
-        passages = _score(snapshot, candidates, sentence_hits, chunk_hits, query_tokens, fused, references)
-        return Retrieval(query, _diversify(passages, k), query_tokens, _unknown_names(query, snapshot))
+        passage_sims: dict[str, list[float]] = {}
+        limit = _CANDIDATES + _CANDIDATES_PER_EXTRA_PART * (len(texts) - 1)
+        for text, vector in zip(texts, vectors):
+            sentence_hits = store.query_sentences(vector, _DENSE_SENTENCES, snapshot.keys)
+            chunk_hits = snapshot.passage_similarities(vector, _DENSE_CHUNKS)
+            lists = [
+                [cid for cid, _ in chunk_hits],
+                _unique(h.chunk_id for h in sentence_hits),
+                [cid for cid, _ in snapshot.keyword.search(text, _KEYWORD)],
+            ]
+            for ranked in lists:
+                for rank, chunk_id in enumerate(ranked):
+                    fused[chunk_id] += 1.0 / (RRF_K + rank + 1)
+        candidates = [c for c in sorted(fused, key=fused.get, reverse=True) if c in snapshot.chunks][:limit]
+        part_vectors = vectors[1:] if len(texts) > 1 else vectors[:1]
+        whole = vectors[0]
+        for cid in candidates:
+            passage_sims[cid] = [float(v) for v in snapshot.passage_vector(cid) @ part_vectors.T]
+        sentence_vectors = store.sentence_vectors(
+            [f"{cid}/{j:03d}" for cid in candidates for j in range(len(_spans(snapshot.chunks[cid])))])
+        top = max(fused.values(), default=1.0)
+        scored = score_sentences(question, snapshot, candidates, part_vectors, sentence_vectors, passage_sims, whole,
+                                 {c: fused[c] / top for c in candidates})
+        passages = _passages(snapshot, candidates, scored, fused)
+        unknown = [{t for t in p.surface if not snapshot.keyword.knows(t)} for p in question.parts]
+        return Retrieval(question.query, _diversify(passages, k, len(question.parts)), query_tokens, question,
+                         scored, unknown=unknown, pool={p.chunk_id: p for p in passages})
 
 
-def _score(snapshot: Snapshot, chunk_ids: list[str], sentence_hits: list[Hit], chunk_hits: list[Hit],
-           query_tokens: list[str], fused: dict[str, float],
-           references: tuple[set[str], set[str]]) -> list[Passage]:
-    """Score every sentence of the candidate passages against the question.
-
-    Similarities come from the sentence search itself; a sentence outside its top hits is
-    given a similarity just below the lowest hit (an upper bound that never makes it win on
-    meaning alone), which saves fetching vectors on every question.
-    """
-    similarity = {h.id: h.score for h in sentence_hits}
-    floor = min(similarity.values(), default=0.0) - 0.05
-    passage_similarity = {h.id: h.score for h in chunk_hits}
-    passage_floor = min(passage_similarity.values(), default=0.0) - 0.05
-    genres, kinds = references
-    weights = {t: snapshot.keyword.idf(t) for t in set(query_tokens)}
-    total = sum(weights.values()) or 1.0
+def _passages(snapshot: Snapshot, chunk_ids: list[str], scored: list[Candidate],
+              fused: dict[str, float]) -> list[Passage]:
+    by_chunk: dict[str, list[Candidate]] = defaultdict(list)
+    for c in scored:
+        by_chunk[c.chunk_id].append(c)
     top_fused = max(fused.values(), default=1.0)
     passages = []
     for chunk_id in chunk_ids:
-        chunk = snapshot.chunks[chunk_id]
-        # "According to the commentary…", "the photo…": prefer what the question points at.
-        bonus = _REFERENCE_BONUS * (
-            (snapshot.records[chunk.key].genre in genres) + (chunk.metadata.get("kind") in kinds)
-        )
-        # A sentence is read in its passage's context: "Their leading sectors…" is about
-        # tariffs because its paragraph is.
-        bonus += _CONTEXT_WEIGHT * passage_similarity.get(chunk_id, passage_floor)
-        sentences = []
-        for j, (a, b) in enumerate(json.loads(chunk.metadata.get("sentences", "[]"))):
-            text = chunk.text[a:b]
-            words = set(tokenize(text))
-            overlap = sum(w for t, w in weights.items() if t in words) / total
-            sim = similarity.get(f"{chunk_id}/{j:03d}", floor)
-            sentences.append(ScoredSentence(text, a, b, sim, overlap, sim + 0.3 * overlap + bonus))
-        if not sentences:
+        cands = sorted(by_chunk.get(chunk_id, []), key=lambda c: c.index)
+        if not cands:
             continue
-        best = max(s.score for s in sentences)
-        passage = to_passage(chunk, sentences)
+        sentences = [ScoredSentence(c.text, c.start, c.end, c.similarity, c.overlap, c.score, c.part, c.typed,
+                                    c.scores) for c in cands]
+        passage = to_passage(snapshot.chunks[chunk_id], sentences)
         # The best sentence decides; fusion rank breaks ties between similar passages.
-        passage.score = best + 0.1 * fused[chunk_id] / top_fused
+        passage.score = max(s.score for s in sentences) + 0.1 * fused[chunk_id] / top_fused
         passages.append(passage)
     passages.sort(key=lambda p: p.score, reverse=True)
     return passages
 
 
-def _unknown_names(query: str, snapshot: Snapshot) -> list[str]:
-    names = re.findall(r"(?<=[a-z,;:] )[A-Z][\w-]+|(?<=[A-Za-z] )[A-Z]{2,}[\w-]*", query)
-    return [n for n in names if any(not snapshot.keyword.knows(t) for t in tokenize(n))]
+def _spans(chunk) -> list[tuple[int, int]]:
+    return json.loads(chunk.metadata.get("sentences", "[]"))
 
 
 def to_passage(chunk, sentences: list[ScoredSentence]) -> Passage:
@@ -175,11 +170,17 @@ def to_passage(chunk, sentences: list[ScoredSentence]) -> Passage:
     )
 
 
-def _diversify(passages: list[Passage], k: int) -> list[Passage]:
-    """Maximal marginal relevance over token sets, after dropping near-duplicates."""
+def _diversify(passages: list[Passage], k: int, parts: int = 1) -> list[Passage]:
+    """Maximal marginal relevance over token sets, after dropping near-duplicates; each part of
+    the question keeps its best passage."""
     tokens = {p.chunk_id: set(tokenize(p.text)) for p in passages}
     chosen: list[Passage] = []
-    pool = list(passages)
+    for part in range(parts if parts > 1 else 0):
+        best = max(passages, key=lambda p: max((s.scores[part] for s in p.sentences if s.scores), default=-1.0),
+                   default=None)
+        if best is not None and best not in chosen:
+            chosen.append(best)
+    pool = [p for p in passages if p not in chosen]
     while pool and len(chosen) < k:
         def mmr(p: Passage) -> float:
             redundancy = max((_jaccard(tokens[p.chunk_id], tokens[c.chunk_id]) for c in chosen), default=0.0)
@@ -189,6 +190,7 @@ def _diversify(passages: list[Passage], k: int) -> list[Passage]:
         if any(_jaccard(tokens[best.chunk_id], tokens[c.chunk_id]) > _NEAR_DUPLICATE for c in chosen):
             continue
         chosen.append(best)
+    chosen.sort(key=lambda p: p.score, reverse=True)
     return chosen
 
 
@@ -201,3 +203,4 @@ def _unique(ids) -> list[str]:
     for i in ids:
         seen.setdefault(i, None)
     return list(seen)
+

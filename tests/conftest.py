@@ -5,11 +5,14 @@ Network access other than loopback fails loudly: nothing in the suite may need t
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -51,9 +54,9 @@ def make_services(tmp_path, embedder):
     from retrieval.service import Services
     from retrieval.settings import Settings
 
-    def build(data_dir: Path | None = None, **overrides):
+    def build(data_dir: Path | None = None, embedder_=None, **overrides):
         settings = Settings(data_dir=data_dir or tmp_path / "var", documents_dir=DOCUMENTS, **overrides)
-        return Services(settings, embedder=embedder)
+        return Services(settings, embedder=embedder_ or embedder)
 
     return build
 
@@ -124,3 +127,113 @@ def chroma_server(tmp_path_factory):
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+# -- PostgreSQL ----------------------------------------------------------------------------------
+class PostgresCluster:
+    """A throw-away PostgreSQL server for the test session: initdb in a temporary folder, listening
+    on 127.0.0.1 only (trust authentication: nothing else can reach it), stopped by its PID."""
+
+    def __init__(self) -> None:
+        self.bindir = _postgres_bindir()
+        self.root = Path(tempfile.mkdtemp(prefix="pytest-postgres-"))
+        self.data = self.root / "data"
+        self.sockets = self.root / "sockets"
+        self.sockets.mkdir()
+        self.port = free_port()
+        self._databases = itertools.count(1)
+        # initdb refuses to run as root: the cluster then belongs to the `postgres` system user.
+        self.owner = "postgres" if os.geteuid() == 0 else None
+        if self.owner:
+            shutil.chown(self.root, self.owner)
+            shutil.chown(self.sockets, self.owner)
+
+    def _run(self, *args: str) -> subprocess.CompletedProcess:
+        command = [str(self.bindir / args[0]), *args[1:]]
+        if self.owner:
+            command = ["runuser", "-u", self.owner, "--", *command]
+        return subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=self.root)
+
+    def start(self) -> PostgresCluster:
+        done = self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                         "--locale=C", "--no-sync")
+        if done.returncode:
+            raise RuntimeError(f"initdb failed: {done.stderr[-2000:]}")
+        options = f"-h 127.0.0.1 -p {self.port} -k {self.sockets} -c fsync=off -c max_connections=300"
+        done = self._run("pg_ctl", "start", "-w", "-t", "60", "-D", str(self.data), "-o", options,
+                         "-l", str(self.root / "server.log"))
+        if done.returncode:
+            log = (self.root / "server.log").read_text() if (self.root / "server.log").exists() else ""
+            raise RuntimeError(f"PostgreSQL did not start: {done.stderr[-1000:]} {log[-2000:]}")
+        self.pid = int((self.data / "postmaster.pid").read_text().split()[0])
+        return self
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def new_database(self) -> str:
+        """A fresh, empty database on this server; its URL."""
+        import psycopg
+
+        name = f"test_{next(self._databases)}"
+        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name}")
+        return self.url(name)
+
+    def stop(self) -> None:
+        pid = getattr(self, "pid", None)
+        if pid:
+            try:
+                os.kill(pid, signal.SIGINT)  # the postmaster's "fast shutdown"
+                deadline = time.monotonic() + 30
+                while time.monotonic() < deadline and _alive(pid):
+                    time.sleep(0.1)
+                if _alive(pid):
+                    os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie child of pg_ctl's (already exited) shell counts as gone.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return False
+
+
+def _postgres_bindir() -> Path:
+    candidates = []
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        candidates.append(Path(subprocess.run([pg_config, "--bindir"], capture_output=True, text=True).stdout.strip()))
+    candidates += sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+    if shutil.which("initdb"):
+        candidates.append(Path(shutil.which("initdb")).parent)
+    for directory in candidates:
+        if (directory / "initdb").exists() and (directory / "pg_ctl").exists():
+            return directory
+    pytest.fail("the PostgreSQL server programs (initdb, pg_ctl) are missing: on Debian, apt-get install postgresql "
+                "(.ci/run does it)")
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    cluster = PostgresCluster()
+    try:
+        yield cluster.start()
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """State tests run on both: a SQLite file, and a fresh database on the session's PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'shared' / 'state.sqlite3'}"
+    return request.getfixturevalue("postgres").new_database()

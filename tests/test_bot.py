@@ -17,6 +17,7 @@ from docx import Document
 
 from bench.corpus import long_text
 from bot.app import build_app
+from bot.briefings import post_due
 from bot.render import split_message
 from bot.replies import send_html
 from bot.settings import BotSettings
@@ -37,6 +38,8 @@ def make_settings(data_dir, emu: BotApiEmulator) -> BotSettings:
         _env_file=None, data_dir=data_dir, documents_dir=DOCUMENTS, telegram_bot_token=TOKEN,
         admin_user_ids=[ADMIN], telegram_api_base_url=emu.base_url, telegram_file_base_url=emu.base_file_url,
         max_upload_mb=4, poll_timeout=1, user_rate_limit_per_minute=1000,
+        # Briefings are brought forward with `post_due(now=...)`, not by the wall clock.
+        briefing_check_seconds=3600,
     )
 
 
@@ -194,20 +197,20 @@ async def test_subscriptions_are_admin_only_scheduled_and_survive_restart(env):
     ok = (await emu.wait_for_messages(GROUP, start + 3))[-1]
     assert "Daily briefing" in ok.text and "08:30" in ok.text
 
-    async def fire_and_wait(application) -> str:
-        jobs = application.job_queue.get_jobs_by_name(f"briefing:{GROUP}:08:30:hydrogen")
-        assert len(jobs) == 1
+    async def fire_and_wait(application, days_ahead: int) -> str:
         before = len(emu.messages(GROUP))
-        # Bring the daily run forward instead of waiting for 08:30: the real scheduled job fires.
-        jobs[0].job.modify(next_run_time=datetime.now(timezone.utc) + timedelta(seconds=0.5))
+        # The scheduler's own check, with the clock at 08:30 on a later day instead of waiting for it.
+        slot = datetime.now(timezone.utc).replace(hour=8, minute=30, second=5) + timedelta(days=days_ahead)
+        assert len(await post_due(application, now=slot)) == 1
+        assert await post_due(application, now=slot + timedelta(seconds=30)) == []  # posted once per slot
         return (await emu.wait_for_messages(GROUP, before + 1, timeout=30))[-1].text
 
-    posted = await fire_and_wait(env["app"])
+    posted = await fire_and_wait(env["app"], 1)
     assert "Briefing: hydrogen" in posted and "•" in posted
 
     await stop_bot(env["app"])
     env["app"] = await start_bot(env["settings"], env["embedder"])  # a restart
-    posted_again = await fire_and_wait(env["app"])
+    posted_again = await fire_and_wait(env["app"], 2)
     assert "Briefing: hydrogen" in posted_again
 
     emu.send_text(group, env["users"][BOB], "/subscriptions")
@@ -216,7 +219,8 @@ async def test_subscriptions_are_admin_only_scheduled_and_survive_restart(env):
     emu.send_text(group, env["users"][BOB], "/unsubscribe")
     stopped = (await emu.wait_for_messages(GROUP, len(emu.messages(GROUP)) + 1))[-1]
     assert "Stopped 1" in stopped.text
-    assert not env["app"].job_queue.get_jobs_by_name(f"briefing:{GROUP}:08:30:hydrogen")
+    later = datetime.now(timezone.utc).replace(hour=8, minute=30, second=5) + timedelta(days=3)
+    assert await post_due(env["app"], now=later) == []
 
 
 def _docx(text: str) -> bytes:
@@ -279,9 +283,8 @@ async def test_non_admins_are_refused_and_nothing_changes(env):
         _, reply = await ask_private(env, ALICE, command)
         assert "only the bot's administrators" in reply.text
     assert env["app"].bot_data["research_bot"].services.index.documents() == docs_before
-    audit = (env["settings"].data_dir / "audit.log").read_text().splitlines()
-    assert any(json.loads(line)["result"].startswith("refused") and json.loads(line)["user_id"] == ALICE
-               for line in audit)
+    audit = env["app"].bot_data["research_bot"].state.audit_entries()
+    assert any(entry["result"].startswith("refused") and entry["user_id"] == ALICE for entry in audit)
 
 
 async def test_large_and_malformed_files_get_clear_answers(env):
@@ -370,10 +373,9 @@ async def test_briefings_for_a_chat_that_removed_the_bot_are_dropped(env):
     state = env["app"].bot_data["research_bot"].state
     assert state.subscriptions(gone.id)
     emu.forbidden_chats.add(gone.id)
-    job = env["app"].job_queue.get_jobs_by_name(f"briefing:{gone.id}:07:00:")[0]
-    job.job.modify(next_run_time=datetime.now(timezone.utc) + timedelta(seconds=0.2))
-    await emu.wait_for(lambda: not state.subscriptions(gone.id), timeout=30)
-    await emu.wait_for(lambda: not env["app"].job_queue.get_jobs_by_name(f"briefing:{gone.id}:07:00:"))
+    tomorrow = datetime.now(timezone.utc).replace(hour=7, minute=0, second=1) + timedelta(days=1)
+    await asyncio.gather(*await post_due(env["app"], now=tomorrow))
+    assert not state.subscriptions(gone.id)
 
 
 def test_the_token_never_reaches_the_logs():
@@ -463,3 +465,23 @@ async def test_a_large_upload_shows_its_progress_while_questions_are_answered(en
     assert "Added" in status.text
     progress = [parse_html(e) for e in status.edits if "%" in e]
     assert progress and all(re.search(r"\d+% · [\d,]+ passages|saving [\d,]+ passages: \d+%", p) for p in progress)
+
+
+async def test_answer_buttons_work_only_in_their_own_chat_and_cannot_be_guessed(env):
+    emu = env["emu"]
+    state = env["app"].bot_data["research_bot"].state
+    _, answer = await ask_private(env, ALICE, "Which technology areas did Ishiba and Lee discuss?")
+    bob_chat, bob_answer = await ask_private(env, BOB, "What is age-tech as described in the commentary?")
+    quotes = answer.button("Show quotes")["callback_data"]
+    answer_id = quotes.split(":")[1]
+    assert len(answer_id) >= 20 and not answer_id.isdigit()  # random, not a counter
+    assert bob_answer.button("Show quotes")["callback_data"].split(":")[1] != answer_id
+    before = len(emu.messages(bob_chat.id))
+    # Bob replays Alice's buttons in his own chat, as a copied or forged callback would.
+    for data in (quotes, answer.button("👍")["callback_data"]):
+        qid = emu.press_button(bob_chat, env["users"][BOB], bob_answer.message_id, data)
+        await emu.wait_for(lambda: emu.callback_answer(qid))
+        assert "no longer available" in emu.callback_answer(qid).get("text", "")
+    await asyncio.sleep(0.3)
+    assert len(emu.messages(bob_chat.id)) == before  # Alice's quotes never reached Bob's chat
+    assert all(f["answer_id"] != answer_id for f in state.feedback())

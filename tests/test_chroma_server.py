@@ -28,3 +28,16 @@ def test_two_processes_share_one_server(chroma_server, make_services, tmp_path):
     first.index.remove(record.doc_id)
     second.index.snapshot(max_age=0)
     assert second.answer("Where was the Quantum Sensing Pact signed?").abstained
+
+
+def test_any_process_can_reindex_what_another_indexed(chroma_server, make_services, database_url, tmp_path):
+    """Originals are in the shared database, not in the DATA_DIR of the process that took the upload."""
+    prefix = f"reindex-{abs(hash(database_url)) % 10**8}"
+    shared = {"chroma_host": "127.0.0.1", "chroma_port": chroma_server, "chroma_collection_prefix": prefix,
+              "database_url": database_url}
+    first = make_services(data_dir=tmp_path / "a", **shared)
+    second = make_services(data_dir=tmp_path / "b", **shared)
+    record = first.index.ingest_bytes(b"Tidal Note\n\nThe tidal note puts a turbine array at Eday.", "tidal.txt").record
+    [result] = second.index.reindex()
+    assert result.record.doc_id == record.doc_id and result.record.key != record.key
+    assert "Eday" in first.answer("Where is the turbine array of the tidal note?").answer

@@ -1,0 +1,400 @@
+"""Which sentences answer which part of a question, and whether the documents answer it at all.
+
+Every sentence of the candidate passages gets, for each part of the question, a handful of
+features: meaning (cosine with the part), the part's weighted words in the sentence and in
+its neighbourhood, the passage's meaning, whether it holds what the part asks for (a date for
+"when", a figure for "how many", a name for "who"), whether its document is the one the
+question names. Their weighted sum ranks the sentences; the weights and the gate below come
+from `thresholds.json`, set on the calibration questions only.
+
+A part is then answered (sentences that support it), unstated (the documents discuss the topic
+but never give what is asked: no date, no figure, no name, or words no document contains), or
+absent (nothing on the topic).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .keyword import tokenize
+from .question import DATE, MONEY, NAME, NUMBER, OTHER, PERCENT, PLACE, QUOTE, REASON, REQUIRED, WHERE, WHO, Question
+from .thresholds import THRESHOLDS as T
+
+ANSWERED, UNSTATED, ABSENT = "answered", "unstated", "absent"
+
+_MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+          r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)")
+_DATE = re.compile(
+    rf"\b(?:{_MONTH}\.? \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}}|\d{{1,2}} {_MONTH} \d{{4}}|{_MONTH}\.? \d{{4}}"
+    rf"|{_MONTH}\.? \d{{1,2}}(?:st|nd|rd|th)?\b|(?:early|mid|late|end of|fall of|spring of|summer of|winter of|"
+    rf"autumn of) ?-?\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|(?:19|20)\d{{2}}s?"
+    r"|(?-i:January|February|March|April|June|July|August|September|October|November|December))\b")
+# "Section 232", "H.R. 4687", "EO 14257", "Figure 1": numbers that name things, not figures.
+_IDENTIFIER = re.compile(r"(?:\bNos?\.|\bSec(?:tion|s?\.)|\bArt(?:icle|\.)|\bTitle|\bChapter|\bH\.R\.|\bS\.(?:Rept\.)?|\bP\.L\."
+                         r"|\b[A-Z]{1,4}|\bFigure|\bTable|\bNumber|\bversion|\bpart)\s?$")
+_NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
+_QUANTITY = re.compile(
+    rf"(?<![\w.-])(?:[$€£¥₩]\s?{_NUM}(?:\s?(?:million|billion|trillion|thousand))?"
+    rf"|{_NUM}\s?(?:%|percent|per cent|percentage points?)"
+    rf"|{_NUM}(?:\s(?:million|billion|trillion|thousand|hundred))?(?![\d-])"
+    r"|(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
+    r"hundred|thousand|dozen|dozens|hundreds|thousands|millions|billions|half|twice|double|triple|third|"
+    r"quarter|majority)\b)", re.I)
+_SHARE_WORDS = {"half", "third", "quarter", "majority"}
+_YEAR = re.compile(r"^(?:19|20)\d{2}$")
+_NAME = re.compile(r"(?<![\w’'])(?:[A-Z][a-z]+(?:[-’'][A-Za-z]+)*|[A-Z]{2,}[\w-]*|[A-Z]\.(?:[A-Z]\.)+)")
+_QUOTATION = re.compile(r"[\"“«「『][^\"”»」』]{3,}[\"”»」』]")
+_CAUSE = re.compile(r"\b(?:because|due to|as a result|owing to|in order to|so that|in response to|amid|"
+                    r"following|driven by|stemming from|reflect(?:s|ing|ed)?|aimed at|to address|after|since|"
+                    r"prompted|led to|caused|over concerns?|concerns? (?:over|about))\b", re.I)
+_ANAPHOR = re.compile(r"^(?:[\"“‘(]?)(?:This|These|That|Those|It|Its|They|Their|Them|He|His|She|Her|Such|"
+                      r"The two|Both|Also|However|Additionally|In addition|Meanwhile|Despite this)\b")
+_NOT_NAMES = {"I", "A", "An", "The", "In", "On", "At", "By", "For", "To", "Of", "And", "But", "Or", "As"}
+
+
+@dataclass
+class Candidate:
+    chunk_id: str
+    key: str  # document version
+    date: str
+    index: int  # sentence index within its passage
+    text: str
+    start: int
+    end: int
+    features: list[dict[str, float]]  # per part
+    scores: list[float]  # per part
+    part: int = 0
+    score: float = 0.0
+
+    @property
+    def similarity(self) -> float:
+        return self.features[self.part]["similarity"]
+
+    @property
+    def overlap(self) -> float:
+        return self.features[self.part]["overlap"]
+
+    @property
+    def typed(self) -> bool:
+        return self.features[self.part]["typed"] > 0
+
+
+@dataclass
+class PartVerdict:
+    part: int
+    status: str  # ANSWERED, UNSTATED or ABSENT
+    picked: list[Candidate] = field(default_factory=list)  # the answer, or what the documents do say
+    missing: str = ""  # for UNSTATED: what the documents do not give ("a date", "the figure", "“hotline”")
+
+
+# -- what a sentence holds ---------------------------------------------------------------------
+_WORD = re.compile(r"[^\W_]+(?:[-'’.][^\W_]+)*")
+_UNIT_WINDOW = 5  # a counted noun follows its number closely: "25,000 lead service lines"
+_LOCATIVE = re.compile(r"\b(?:in|at|near|outside|inside|from|to|across|throughout|within|into)\s+(?:the\s+)?$", re.I)
+
+
+def value_spans(answer_type: str, sentence: str) -> list[tuple[str, int]]:
+    """What a sentence holds of a kind, with where it starts: dates, figures, names, quotations, causes."""
+    if answer_type == DATE:
+        return [(m.group(0), m.start()) for m in _DATE.finditer(sentence)]
+    if answer_type == NUMBER:
+        return [(m.group(0).strip(), m.start()) for m in _QUANTITY.finditer(sentence)
+                if not _YEAR.match(m.group(0).strip()) and m.group(0).strip().lower() != "one"
+                and not _IDENTIFIER.search(sentence, max(0, m.start() - 12), m.start())]
+    if answer_type in (NAME, WHO, WHERE, PLACE):
+        found = []
+        for m in _NAME.finditer(sentence):
+            word = m.group(0)
+            if word in _NOT_NAMES or (m.start() == 0 and not word.isupper()) or re.fullmatch(_MONTH, word):
+                continue
+            if answer_type in (WHERE, PLACE) and not _LOCATIVE.search(sentence, max(0, m.start() - 12), m.start()):
+                continue  # a place is where something happens: "in Geneva", "at the Hague"
+            found.append((word, m.start()))
+        return found
+    if answer_type == QUOTE:
+        return [(m.group(0), m.start()) for m in _QUOTATION.finditer(sentence)]
+    if answer_type == REASON:
+        return [(m.group(0), m.start()) for m in _CAUSE.finditer(sentence)]
+    return []
+
+
+def dates_in(text: str) -> list[str]:
+    return [v for v, _ in value_spans(DATE, text)]
+
+
+def quantities_in(text: str) -> list[str]:
+    """Figures: amounts, shares, counts (years, "one" and numbers that name things are not figures)."""
+    return [v for v, _ in value_spans(NUMBER, text)]
+
+
+def names_in(text: str) -> list[str]:
+    """Proper names and acronyms (not the sentence's first word, which is capitalised anyway)."""
+    return [v for v, _ in value_spans(NAME, text)]
+
+
+def _new(answer_type: str, value: str, asked_low: str, asked_words: set[str]) -> bool:
+    if answer_type in (NAME, WHO, WHERE, PLACE):
+        return not set(tokenize(value)) <= asked_words
+    return value.lower() not in asked_low
+
+
+def holds(answer_type: str, sentence: str, asked: str, asked_words: set[str],
+          focus: frozenset[str] | set[str] = frozenset(), near: int = 10, unit: frozenset[str] = frozenset()) -> bool:
+    """Whether the sentence contains what the question asks for, and not only what it says; with
+    `focus`, the value must stand within `near` words of what is asked about (the number of
+    submarines, not any number in a sentence that mentions submarines); with `unit`, a figure
+    must be of the kind asked ("how many pipes": pipes; "how much does it cost": money)."""
+    asked_low = asked.lower()
+    found = [(v, at) for v, at in value_spans(answer_type, sentence) if _new(answer_type, v, asked_low, asked_words)]
+    words = [(m.start(), set(tokenize(m.group(0)))) for m in _WORD.finditer(sentence)]
+    if unit and answer_type == NUMBER:
+        found = [(v, at) for v, at in found if _of_unit(v, at, unit, words)]
+    if not found or not focus or answer_type in (QUOTE, REASON):
+        return bool(found)
+    anchors = [i for i, (_, stems) in enumerate(words) if stems & focus]
+    if not anchors:
+        return False
+    for _, at in found:
+        index = next((i for i, (start, _) in enumerate(words) if start >= at), len(words))
+        if any(abs(index - a) <= near for a in anchors):
+            return True
+    return False
+
+
+def _of_unit(value: str, at: int, unit: frozenset[str], words: list[tuple[int, set[str]]]) -> bool:
+    low = value.lower()
+    if MONEY in unit:
+        return bool(re.match(r"[$€£¥₩]", value)) or "dollar" in low or bool(re.search(r"million|billion|trillion", low)) \
+            and any("dollar" in w for _, stems in words for w in stems)
+    if PERCENT in unit:
+        return "%" in value or "percent" in low or low in _SHARE_WORDS
+    if re.match(r"[$€£¥₩]", value) or "%" in value or "percent" in low:
+        return False  # a count of things is neither money nor a share
+    if not unit & set().union(*(stems for _, stems in words)):
+        return True  # the sentence calls the things counted otherwise ("staff": "employees")
+    index = next((i for i, (start, _) in enumerate(words) if start >= at), len(words))
+    after = set().union(*(stems for _, stems in words[index:index + _UNIT_WINDOW])) if index < len(words) else set()
+    return bool(after & unit)
+
+
+def values(answer_type: str, sentence: str, asked: str, asked_words: set[str]) -> set[str]:
+    """What the sentence says in answer: its new dates, figures or names (figures by default)."""
+    kind = answer_type if answer_type in (DATE, NAME, WHO, WHERE, PLACE) else NUMBER
+    asked_low = asked.lower()
+    return {v for v, _ in value_spans(kind, sentence) if _new(kind, v, asked_low, asked_words)}
+
+
+def disagree(question: Question, picked: Sequence[Candidate]) -> bool:
+    """Sources of different dates give different values for the same part of the question."""
+    asked = question.text + " " + question.context
+    words = question.words
+    for p, part in enumerate(question.parts):
+        if part.answer_type not in REQUIRED | {WHO, WHERE}:
+            continue
+        by_date: dict[str, set[str]] = {}
+        for c in picked:
+            if c.part == p and c.date:
+                by_date.setdefault(c.date, set()).update(values(part.answer_type, c.text, asked, words))
+        seen = [v for v in by_date.values() if v]
+        if len(seen) > 1 and any(a != b for a in seen for b in seen):
+            return True
+    return False
+
+
+def is_anaphoric(sentence: str) -> bool:
+    return bool(_ANAPHOR.match(sentence))
+
+
+# -- scoring -------------------------------------------------------------------------------
+_BEFORE, _AFTER = 2, 1  # neighbours a sentence is read with
+_MIN_CONTENT_WORDS = 2
+_LONG = 25  # content words from which a sentence counts as long
+_NAMES_COVERED = 0.5  # share of the question's names a sentence answering it (with its neighbours) has
+SOFT = frozenset({WHO, WHERE, REASON})  # a name for "who", a cause for "why": a hint, not a must
+FEATURES = ("similarity", "overlap", "window", "context", "typed", "cue", "focus", "anchor", "recency", "length",
+            "retrieval")
+
+
+def weighted(f: dict[str, float], t) -> float:
+    return sum(getattr(t, f"w_{name}") * f[name] for name in FEATURES)
+
+
+def score_sentences(question: Question, snapshot, chunk_ids: Sequence[str], part_vectors: np.ndarray,
+                    sentence_vectors: dict[str, np.ndarray], passage_sims: dict[str, list[float]],
+                    whole: np.ndarray | None = None, retrieval: dict[str, float] | None = None) -> list[Candidate]:
+    """`whole` is the whole question's vector: a part ("and who was it in 2023?") often leaves
+    its subject to the rest of the question, so a part's similarity is the better of the two.
+    `retrieval` is each passage's fused retrieval score, relative to the best (0–1)."""
+    parts = question.parts
+    asked_words = question.words | {t for t in tokenize(question.context)}
+    asked = question.text + " " + question.context
+    anchors = _anchors(question, snapshot)
+    dates = sorted({snapshot.records[snapshot.chunks[c].key].date for c in chunk_ids} - {""})
+    recency = {d: (i / (len(dates) - 1) if len(dates) > 1 else 1.0) for i, d in enumerate(dates)}
+    candidates: list[Candidate] = []
+    for chunk_id in chunk_ids:
+        chunk = snapshot.chunks[chunk_id]
+        record = snapshot.records[chunk.key]
+        spans = json.loads(chunk.metadata.get("sentences", "[]"))
+        texts = [chunk.text[a:b] for a, b in spans]
+        tokens = [set(tokenize(t)) for t in texts]
+        label = set(tokenize(chunk.metadata.get("section", "")))
+        doc_words = snapshot.document_words(chunk.key)
+        anchor = (sum(w for t, w in anchors.items() if t in doc_words) / sum(anchors.values())) if anchors else 1.0
+        fresh = recency.get(record.date, 0.0) if question.wants_current else 0.0
+        for j, ((a, b), text) in enumerate(zip(spans, texts)):
+            if len(tokenize(text)) < _MIN_CONTENT_WORDS:
+                continue  # "(R12345)", "Overview.": context for their neighbours, never an answer
+            vector = sentence_vectors.get(f"{chunk_id}/{j:03d}")
+            sims = (vector @ part_vectors.T).tolist() if vector is not None else [0.0] * len(parts)
+            if whole is not None and len(parts) > 1 and vector is not None:
+                sims = [max(s, float(vector @ whole)) for s in sims]
+            # The sentence read with its neighbours: "His term ends in 2030" two sentences after the name.
+            window = tokens[j].union(label, *tokens[max(0, j - _BEFORE):j], *tokens[j + 1:j + 1 + _AFTER])
+            features, scores = [], []
+            for p, part in enumerate(parts):
+                f = {
+                    "similarity": sims[p],
+                    "overlap": sum(w for t, w in part.weights.items() if t in tokens[j]) / part.total,
+                    "window": sum(w for t, w in part.weights.items() if t in window) / part.total,
+                    # A one-sentence passage (a caption) adds no context to its sentence.
+                    "context": passage_sims[chunk_id][p] * (1 - 1 / len(texts)),
+                    # What is asked, about what is named: the figure near "submarines", in a
+                    # sentence (or its neighbours) that names the country asked about.
+                    "typed": 1.0 if part.answer_type in REQUIRED and _names_covered(part, window) and holds(
+                        part.answer_type, text, asked, asked_words, set(part.focus), T.near_words, part.unit) else 0.0,
+                    "cue": 1.0 if part.answer_type in SOFT and holds(
+                        part.answer_type, text, asked, asked_words, set(part.focus), T.near_words) else 0.0,
+                    "focus": (sum(w for t, w in part.focus.items() if t in tokens[j]) / sum(part.focus.values())
+                              if part.focus else 0.0),
+                    "anchor": anchor,
+                    "recency": fresh,
+                    "length": min(len(tokens[j]), _LONG) / _LONG,
+                    "retrieval": (retrieval or {}).get(chunk_id, 0.0),
+                }
+                features.append(f)
+                scores.append(weighted(f, T))
+            best = int(np.argmax(scores))
+            candidates.append(Candidate(chunk_id, chunk.key, record.date, j, text, a, b, features, scores,
+                                        best, scores[best]))
+    return candidates
+
+
+def _names_covered(part, window: set[str]) -> bool:
+    """A sentence answering "how much did CDC budget" is about CDC (with its neighbours). One
+    name alone is often paraphrased ("America": "the U.S."), so it is not required."""
+    named = {t: w for t, w in part.weights.items() if t in part.names}
+    return len(named) < 2 or sum(w for t, w in named.items() if t in window) >= _NAMES_COVERED * sum(named.values())
+
+
+def _anchors(question: Question, snapshot) -> dict[str, float]:
+    """The question's names and its references to a document ("the joint statement"), weighted."""
+    words = {t: w for p in question.parts for t, w in p.weights.items()}
+    refs = {t for t in words if snapshot.is_reference(t)}
+    return {t: words.get(t, 1.0) for t in (question.names | refs) if t in words or t in question.names}
+
+
+# -- judging ---------------------------------------------------------------------------------
+def supports(c: Candidate, p: int) -> bool:
+    """Close in meaning, or sharing the part's words (and not unrelated in meaning)."""
+    f = c.features[p]
+    overlap = max(f["overlap"], f["window"])
+    return f["similarity"] >= T.min_similarity or (
+        overlap >= T.min_overlap and c.scores[p] >= T.min_support and f["similarity"] >= T.min_overlap_similarity)
+
+
+def on_topic(c: Candidate, p: int) -> bool:
+    """About what the part is about, if not an answer to it."""
+    f = c.features[p]
+    return f["similarity"] >= T.min_topic or (
+        max(f["overlap"], f["window"]) >= T.min_overlap and f["similarity"] >= T.min_overlap_similarity)
+
+
+def judge(question: Question, candidates: list[Candidate], unknown: Sequence[set[str]],
+          max_sentences: int) -> list[PartVerdict]:
+    verdicts = []
+    per_part = max(1, max_sentences // max(1, len(question.parts)))
+    for p, part in enumerate(question.parts):
+        ranked = sorted(candidates, key=lambda c: c.scores[p], reverse=True)
+        supporting = [c for c in ranked if supports(c, p)]
+        topical = [c for c in ranked if on_topic(c, p)]
+        absent_words = unknown[p] if p < len(unknown) else set()
+        words_share = sum(part.weights.get(t, 0.0) for t in absent_words) / part.total
+        names_share = sum(part.weights.get(t, 0.0) for t in absent_words & part.names) / part.total
+        best_similarity = max((c.features[p]["similarity"] for c in ranked), default=0.0)
+        if best_similarity < T.strong_similarity and (words_share > T.unknown_term_weight
+                                                      or names_share > T.unknown_name_weight):
+            missing = _unknown_phrases(part, absent_words)
+            status = UNSTATED if supporting else ABSENT
+            verdicts.append(PartVerdict(p, status, _pick(supporting, p, 2), missing))
+            continue
+        if part.answer_type in REQUIRED:
+            # What is asked must be in a sentence about as relevant as the best one: a date in an
+            # unrelated sentence does not answer "when".
+            top = supporting[0].scores[p] if supporting else 0.0
+            typed = [c for c in supporting if c.features[p]["typed"] > 0 and c.scores[p] >= top - T.typed_within
+                     and (c.features[p]["focus"] >= T.min_focus or not part.focus)]
+            if typed:
+                verdicts.append(PartVerdict(p, ANSWERED, _pick(typed + supporting, p, per_part, question.temporal)))
+            elif supporting or topical:  # on the subject, without what is asked
+                verdicts.append(PartVerdict(p, UNSTATED, _pick(supporting or topical, p, 2), _MISSING[part.answer_type]))
+            else:
+                verdicts.append(PartVerdict(p, ABSENT))
+            continue
+        if supporting:
+            verdicts.append(PartVerdict(p, ANSWERED, _pick(supporting, p, per_part, question.temporal)))
+        else:
+            verdicts.append(PartVerdict(p, ABSENT))
+    return verdicts
+
+
+_MISSING = {DATE: "a date", NUMBER: "that figure", NAME: "a name", PLACE: "the place", QUOTE: "the exact words",
+            OTHER: "this"}
+
+
+_PHRASE = re.compile(r"[A-Z][\w'’.-]*(?:\s+(?:(?:of|for|on|and|the)\s+)*[A-Z][\w'’.-]*)*")
+
+
+def _unknown_phrases(part, absent: set[str]) -> str:
+    """The words no document contains, as the user wrote them: whole names where they are names
+    ("“Tidal Power Compact”"), single words otherwise."""
+    phrases = [m.group(0) for m in _PHRASE.finditer(part.text) if set(tokenize(m.group(0))) & absent & part.names]
+    if not phrases:
+        phrases = list(dict.fromkeys(part.surface[t] for t in part.surface if t in absent))
+    return "“" + "”, “".join(dict.fromkeys(phrases)) + "”"
+
+
+def _pick(ranked: list[Candidate], p: int, limit: int, across_dates: bool = False) -> list[Candidate]:
+    """The best sentence, and close runners-up that add something. For a question about how
+    things stand or changed, the best sentence of each dated source comes first (newest sources
+    say what is current, older ones what it changed from)."""
+    picked: list[Candidate] = []
+    seen: list[set[str]] = []
+    if across_dates and ranked:
+        by_date: dict[str, Candidate] = {}
+        for c in ranked:
+            if c.date and c.date not in by_date and c.scores[p] >= ranked[0].scores[p] - 2 * T.keep_within:
+                by_date[c.date] = c
+        if len(by_date) > 1:
+            for c in sorted(by_date.values(), key=lambda c: c.date, reverse=True)[:limit]:
+                picked.append(c)
+                seen.append(set(tokenize(c.text)))
+            return picked
+    for c in ranked:
+        if len(picked) >= limit or (picked and c.scores[p] < picked[0].scores[p] - T.keep_within):
+            break
+        words = set(tokenize(c.text))
+        if c in picked or any(_overlap(words, w) > T.redundant for w in seen):
+            continue
+        picked.append(c)
+        seen.append(words)
+    return picked
+
+
+def _overlap(a: set[str], b: set[str]) -> float:
+    return len(a & b) / min(len(a), len(b)) if a and b else 0.0

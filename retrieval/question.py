@@ -1,0 +1,243 @@
+"""What a question asks: its parts, what kind of answer each part wants, and its weighted words.
+
+Nothing here knows the documents' subject. The words that count are weighted by their rarity in
+the indexed documents (IDF), and a question's references to a document ("the joint statement",
+"the CRS brief") are recognised by the documents' own titles and publishers.
+
+- Parts: "What did X expect, and how did Y compare?" is two questions; each is answered (or
+  declined) on its own, so a multi-part question is never answered for one part only.
+- Answer type: a "when" question needs a date in the sentence that answers it, "how many" a
+  figure, "who"/"which party" a name, "what exactly did … say" a quotation. A sentence on the
+  topic without it does not answer the question: the documents then "don't state" it.
+- Follow-ups: a short question that cannot stand alone ("Did they agree on a hotline?",
+  "And about tariffs?") is read with the user's previous question; the new words keep full
+  weight and the earlier ones a share, so retrieval stays on the subject while the answer
+  must speak to what is asked now.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from .followup import MAX_HISTORY, needs_context
+from .keyword import tokenize
+
+DATE, NUMBER, NAME, PLACE, QUOTE, REASON, WHO, WHERE, OTHER = (
+    "date", "number", "name", "place", "quote", "reason", "who", "where", "other")
+# What the sentence that answers must hold; without it the documents don't state the answer.
+REQUIRED = frozenset({DATE, NUMBER, NAME, PLACE, QUOTE})
+HISTORY_WEIGHT = 0.5  # share of weight the previous question's words keep in a follow-up
+PREAMBLE_WEIGHT = 0.4  # "Some say … . What does the statement say about X?": the question counts most
+
+_LEAD = re.compile(r"^\s*(?:(?:and|but|so|also|then|now|ok(?:ay)?|well)\b[\s,]*|according to [^,?]{1,80},\s*"
+                   r"|in (?:the|this|that) [^,?]{1,60},\s*|per [^,?]{1,60},\s*)+", re.I)
+_TYPES: list[tuple[str, re.Pattern]] = [
+    (QUOTE, re.compile(r"^(?:what|which)\b.{0,40}\b(?:exact(?:ly)?|precise(?:ly)?|verbatim)\b.{0,40}"
+                       r"\b(?:say|said|write|wrote|post|posted|word|words|wording|phrase|call)\b"
+                       r"|^(?:in what words|what (?:were|was) the (?:exact )?(?:words|wording))|\bquote\b", re.I)),
+    (DATE, re.compile(r"^(?:when|since when|until when|by when)\b|^(?:in |on |at |by |from |until |since |as of |for )?"
+                      r"(?:what|which) (?:year|years|date|month|day|time|decade)\b", re.I)),
+    (NUMBER, re.compile(r"^(?:how (?:many|much|large|big|high|low|far|long|often|fast|old)"
+                        r"|(?:what|which) (?:is |was |were |are )?(?:the )?(?:\w+ ){0,2}"
+                        r"(?:percentage|percent|share|proportion|number|amount|rate|level|figure|sum|total|"
+                        r"size|cost|value|price|budget|count|ratio|tally))\b", re.I)),
+    # "Who is the administrator?", "Who chairs it?": a person or body must be named.
+    (NAME, re.compile(r"^who (?:is|was|are|were) (?:the|its|their|his|her|our|now|currently|elected|appointed|named|"
+                      r"chosen|in charge|responsible)\b|^who(?:'s)\b"
+                      r"|^who (?:holds?|held|serves?|served|became|chairs?|chaired|leads?|led|heads?|headed|signed|"
+                      r"wrote|authored|said|announced|"
+                      r"appointed|nominated|runs?|ran|founded|won|succeeded|replaced|directs?|directed|oversees?|"
+                      r"oversaw|manages?|managed|hosts?|hosted|funds?|funded|pays?|paid)\b", re.I)),
+    (WHO, re.compile(r"^(?:who|whom|whose)\b", re.I)),
+    (PLACE, re.compile(r"^(?:(?:in|at|from|to) )?(?:what|which) (?:city|town|country|place|province|state|region|"
+                       r"venue|capital|location|site)\b|^where (?:is|are|was|were) (?:it|they|this|that|the \w+(?: \w+)?) "
+                       r"(?:located|based|held|signed|headquartered)\b", re.I)),
+    (NAME, re.compile(r"^(?:what|which) (?:is|was|were|are) the names?\b"
+                      r"|^(?:what|which) (?:\w+ )?(?:is|was) (?:it|this|that|the \w+) called\b"
+                      r"|^(?:what|which) (?:company|companies|party|parties|agency|agencies|organi[sz]ation|firm|"
+                      r"ministry|department)\b", re.I)),
+    (WHERE, re.compile(r"^where\b", re.I)),
+    (REASON, re.compile(r"^(?:why|how come|for what reason|what (?:led|prompted|caused|drove|motivated))\b", re.I)),
+]
+_SPLIT = re.compile(
+    r"(?:[;?]\s+|,?\s+(?:and|but|while|whereas)\s+)(?=(?:what|which|who|whom|whose|when|where|why|how|whether|"
+    r"is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)\b)", re.I)
+_MIN_PART_WORDS = 2
+_ASKS = re.compile(r"(?:what|which|who|whom|whose|when|where|why|how|whether|is|are|was|were|do|does|did|has|have|"
+                   r"had|can|could|will|would|should|list|name|describe|explain|give|tell|summari[sz]e)\b", re.I)
+_NEW_TOPIC = re.compile(r"^\s*(?:and|but|also|so)?[\s,]*(?:what|how)?\s*(?:about|on|regarding|concerning|as for|"
+                        r"with regard to)\s+(?P<topic>[^?]{1,80})\??\s*$", re.I)
+_OLD_TOPIC = re.compile(r"\b(?:about|on|regarding|concerning|for|with regard to)\s+", re.I)
+# Words that frame a question rather than say what it is about.
+_FURNITURE = frozenset(tokenize("still case true exactly actually really anything something specifically "
+                                "particular name named called kind sort many much"))
+# Capitalised, but not names: months and days date things, they do not say what is asked about.
+_NOT_NAMES = frozenset(tokenize("january february march april may june july august september october november "
+                                "december monday tuesday wednesday thursday friday saturday sunday"))
+_CURRENT = re.compile(r"\b(?:current(?:ly)?|latest|now|today|still|most recent|newest|present|nowadays|"
+                      r"up to date|as of now)\b", re.I)
+_TEMPORAL = re.compile(r"\b(?:chang(?:e|ed|es|ing)|anymore|previous(?:ly)?|original(?:ly)?|at the time|earlier|"
+                       r"compared?|since then|over time|evolv(?:e|ed|ing)|shift(?:ed)?|went from|used to|"
+                       r"before and after|then and now|did .{0,40} happen)\b", re.I)
+_CAPITALISED = re.compile(r"\b[A-Z][\w.'’-]*[A-Za-z0-9]|\b[A-Z]\b")
+
+
+@dataclass
+class Part:
+    text: str  # the part as asked, without its lead-in ("and", "according to the report,")
+    weights: dict[str, float]  # stemmed content word -> weight (IDF × share)
+    answer_type: str = OTHER
+    surface: dict[str, str] = field(default_factory=dict)  # stemmed word -> as the user wrote it
+    # The part's own words that are not names: what it asks about the things it names ("term",
+    # "end" in "when is Lee's term scheduled to end?"). A sentence that answers speaks to them.
+    focus: dict[str, float] = field(default_factory=dict)
+    names: set[str] = field(default_factory=set)  # stemmed words of the proper names it uses
+    # For a figure: what it must be a figure of ("how many submarines": {"submarin"}), or
+    # MONEY / PERCENT for "how much does it cost", "what share".
+    unit: frozenset[str] = frozenset()
+
+    @property
+    def total(self) -> float:
+        return sum(self.weights.values()) or 1.0
+
+
+@dataclass
+class Question:
+    text: str  # as asked (cleaned)
+    query: str  # what retrieval searches for (with the previous question for a follow-up)
+    parts: list[Part]
+    names: set[str] = field(default_factory=set)  # stemmed words of the question's proper names
+    wants_current: bool = False  # "current", "latest", "still": prefer the newest source
+    temporal: bool = False  # asks how things stand or changed over time: compare sources of different dates
+    follow_up: bool = False
+    context: str = ""  # the earlier question a follow-up was read with
+
+    @property
+    def words(self) -> set[str]:
+        return {w for p in self.parts for w in p.weights}
+
+
+def analyse(text: str, history: Sequence[str], idf) -> Question:
+    """`idf(token) -> float` gives each word's rarity in the indexed documents."""
+    previous = [h.strip() for h in history if h and h.strip()][-MAX_HISTORY:]
+    follow_up = bool(previous) and needs_context(text)
+    context = previous[-1] if follow_up else ""
+    asked_text = text
+    if follow_up and (swapped := _swap_topic(context, text)):
+        # "And on Taiwan?" after "What does the statement say about the South China Sea?" asks
+        # the earlier question about a new subject: the old subject must not be searched for.
+        asked_text, context, follow_up = swapped, "", False
+    sentences = _sentences(asked_text)
+    asked = [s for s in sentences if s.rstrip().endswith("?")] or sentences[-1:]
+    preamble = [s for s in sentences if s not in asked]
+    pieces: list[str] = []
+    for sentence in asked:
+        for piece in (p.strip(" ,;") for p in _SPLIT.split(sentence) if p and p.strip(" ,;")):
+            if not _ASKS.match(_core(piece)):
+                preamble.append(piece)  # "Russia's invasion overrode …; what steps …?" asks one thing
+            elif pieces and len(_content(piece)) < _MIN_PART_WORDS:
+                pieces[-1] = f"{pieces[-1]} {piece}"  # "… is that still the case?" adds nothing to ask
+            else:
+                pieces.append(piece)
+    parts = [_part(p, idf) for p in pieces] or [_part(asked_text, idf)]
+    if len(parts) > 1:
+        # Words of the whole question that a part lacks ("… in 2025, and which fields …") still
+        # tell where to look: each part keeps them at a reduced weight.
+        shared = {w: idf(w) for w in _content(" ".join(pieces))}
+        for part in parts:
+            for w, weight in shared.items():
+                part.weights.setdefault(w, HISTORY_WEIGHT * weight)
+    extra: dict[str, float] = {}
+    for sentence in preamble:
+        extra.update({w: PREAMBLE_WEIGHT * idf(w) for w in _content(sentence)})
+    if follow_up:
+        extra.update({w: HISTORY_WEIGHT * idf(w) for w in _content(context)})
+    for part in parts:
+        for w, weight in extra.items():
+            part.weights.setdefault(w, weight)
+    query = f"{context} {asked_text}".strip() if follow_up else asked_text
+    names = {t for m in _CAPITALISED.finditer(_LEAD.sub("", asked_text)) for t in tokenize(m.group(0))}
+    if follow_up:
+        names |= {t for m in _CAPITALISED.finditer(_LEAD.sub("", context)) for t in tokenize(m.group(0))}
+    current = bool(_CURRENT.search(text))
+    return Question(asked_text, query, parts, names, current, current or bool(_TEMPORAL.search(text)), follow_up,
+                    context)
+
+
+def _swap_topic(previous: str, follow_up: str) -> str | None:
+    """The earlier question with its subject replaced, for "and about X?" / "what about X?"."""
+    m = _NEW_TOPIC.match(follow_up)
+    if not m:
+        return None
+    anchors = list(_OLD_TOPIC.finditer(previous))
+    if not anchors:
+        return None
+    cut = anchors[-1]
+    return f"{previous[:cut.end()]}{m.group('topic').strip()}?"
+
+
+def _content(text: str) -> list[str]:
+    return [t for t in tokenize(text) if t not in _FURNITURE]
+
+
+def _core(text: str) -> str:
+    """The question without its lead-in: "and", "according to the report,", "At the summit," …"""
+    core = _LEAD.sub("", text).strip()
+    if not _ASKS.match(core):
+        m = re.match(r"[^,?]{1,60},\s*", core)
+        if m and _ASKS.match(core[m.end():]):
+            core = core[m.end():]
+    return core
+
+
+def answer_type(text: str) -> str:
+    lead = _core(text)
+    for kind, pattern in _TYPES:
+        if pattern.search(lead):
+            return kind
+    return OTHER
+
+
+def _part(text: str, idf) -> Part:
+    text = text.strip(" ,;")
+    surface = {}
+    for word in re.findall(r"[^\W_]+(?:[-'’][^\W_]+)*", text):
+        for t in _content(word):
+            surface.setdefault(t, word)
+    names = {t for m in _CAPITALISED.finditer(_LEAD.sub("", text)[1:]) for t in tokenize(m.group(0))} - _NOT_NAMES
+    weights = {w: idf(w) for w in _content(text)}
+    kind = answer_type(text)
+    return Part(text, weights, kind, surface, {w: v for w, v in weights.items() if w not in names}, names,
+                figure_unit(text) if kind == NUMBER else frozenset())
+
+
+MONEY, PERCENT = "\x00money", "\x00percent"
+_MONEY = re.compile(r"\b(?:how much (?:money|funding|did .{0,40} (?:cost|spend|pay|invest|receive|get|give|budget|raise))"
+                    r"|(?:cost|costs|price|budget|budgeted|funding|funded|spend|spent|spending|invest|investment|"
+                    r"grant|grants|dollars?|paid|pay|salary|fee|fees|fine|loan|appropriat\w*)\b)", re.I)
+_PERCENT = re.compile(r"\b(?:percent(?:age)?|share|proportion|rate|ratio|fraction)\b", re.I)
+_HOW_MANY = re.compile(r"\bhow many\s+((?:[\w-]+\s+){0,2}?[\w-]+?)(?=\s+(?:are|is|was|were|do|does|did|has|have|had|will|"
+                       r"would|can|could|should|in|of|for|to|on|at|by|so|that|which|still)\b|[?,.]|$)", re.I)
+_IN_UNIT = re.compile(r"\bin (parts per (?:billion|million)|ppb|ppm|percent|dollars|euros|years|months|days|hours|"
+                      r"kilometers|kilometres|miles|tons|tonnes|megawatts|gigawatts)\b", re.I)
+
+
+def figure_unit(text: str) -> frozenset[str]:
+    """What a figure asked for must be a figure of: counted things, money, a share, a unit."""
+    if m := _IN_UNIT.search(text):
+        unit = m.group(1).lower()
+        return frozenset(tokenize(unit)) | ({"ppb"} if "billion" in unit else {"ppm"} if "million" in unit else set())
+    if m := _HOW_MANY.search(text):
+        return frozenset(tokenize(m.group(1)))  # "how many lead pipes": a figure of lead pipes (or lines)
+    if _PERCENT.search(text):
+        return frozenset({PERCENT})
+    if re.search(r"\bhow much\b", text, re.I) or _MONEY.search(text):
+        return frozenset({MONEY})
+    return frozenset()
+
+
+def _sentences(text: str) -> list[str]:
+    parts = [p.strip() for p in re.split(r"(?<=[.?!])\s+(?=[A-Z\"“'‘(])", text) if p.strip()]
+    return parts or [text]
