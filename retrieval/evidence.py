@@ -244,6 +244,9 @@ def score_sentences(question: Question, snapshot, chunk_ids: Sequence[str], part
         texts = [chunk.text[a:b] for a, b in spans]
         tokens = [set(tokenize(t)) for t in texts]
         label = set(tokenize(chunk.metadata.get("section", "")))
+        # Names the document carries in its title are what each of its sentences is about
+        # ("President Yoon …" in the Camp David statement is about Camp David).
+        titled = set(tokenize(record.title))
         doc_words = snapshot.document_words(chunk.key)
         anchor = (sum(w for t, w in anchors.items() if t in doc_words) / sum(anchors.values())) if anchors else 1.0
         fresh = recency.get(record.date, 0.0) if question.wants_current else 0.0
@@ -266,7 +269,7 @@ def score_sentences(question: Question, snapshot, chunk_ids: Sequence[str], part
                     "context": passage_sims[chunk_id][p] * (1 - 1 / len(texts)),
                     # What is asked, about what is named: the figure near "submarines", in a
                     # sentence (or its neighbours) that names the country asked about.
-                    "typed": 1.0 if part.answer_type in REQUIRED and _names_covered(part, window) and holds(
+                    "typed": 1.0 if part.answer_type in REQUIRED and _names_covered(part, window | titled) and holds(
                         part.answer_type, text, asked, asked_words, set(part.focus), T.near_words, part.unit) else 0.0,
                     "cue": 1.0 if part.answer_type in SOFT and holds(
                         part.answer_type, text, asked, asked_words, set(part.focus), T.near_words) else 0.0,
@@ -276,6 +279,10 @@ def score_sentences(question: Question, snapshot, chunk_ids: Sequence[str], part
                     "recency": fresh,
                     "length": min(len(tokens[j]), _LONG) / _LONG,
                     "retrieval": (retrieval or {}).get(chunk_id, 0.0),
+                    # Not scored: whether the sentence (with its neighbours) names anything the
+                    # part names, so that a shared common word alone does not make it support.
+                    "named": _named(part, window | titled),
+                    "asks": 1.0 if not part.focus or part.focus.keys() & tokens[j] else 0.0,
                 }
                 features.append(f)
                 scores.append(weighted(f, T))
@@ -283,6 +290,10 @@ def score_sentences(question: Question, snapshot, chunk_ids: Sequence[str], part
             candidates.append(Candidate(chunk_id, chunk.key, record.date, j, text, a, b, features, scores,
                                         best, scores[best]))
     return candidates
+
+
+def _named(part, window: set[str]) -> float:
+    return 1.0 if not part.names or part.names & window else 0.0
 
 
 def _names_covered(part, window: set[str]) -> bool:
@@ -301,18 +312,23 @@ def _anchors(question: Question, snapshot) -> dict[str, float]:
 
 # -- judging ---------------------------------------------------------------------------------
 def supports(c: Candidate, p: int) -> bool:
-    """Close in meaning, or sharing the part's words (and not unrelated in meaning)."""
+    """Close in meaning, or sharing the part's words (and not unrelated in meaning). Shared words
+    count only if they include both one of the names the part is about and one of the words of
+    what it asks: "the capital of Australia" is answered neither by a sentence on venture capital
+    nor by one that only lists Australia."""
     f = c.features[p]
     overlap = max(f["overlap"], f["window"])
     return f["similarity"] >= T.min_similarity or (
-        overlap >= T.min_overlap and c.scores[p] >= T.min_support and f["similarity"] >= T.min_overlap_similarity)
+        overlap >= T.min_overlap and c.scores[p] >= T.min_support and f["similarity"] >= T.min_overlap_similarity
+        and f.get("named", 1.0) > 0 and f.get("asks", 1.0) > 0)
 
 
 def on_topic(c: Candidate, p: int) -> bool:
     """About what the part is about, if not an answer to it."""
     f = c.features[p]
     return f["similarity"] >= T.min_topic or (
-        max(f["overlap"], f["window"]) >= T.min_overlap and f["similarity"] >= T.min_overlap_similarity)
+        max(f["overlap"], f["window"]) >= T.min_overlap and f["similarity"] >= T.min_overlap_similarity
+        and f.get("named", 1.0) > 0)
 
 
 def judge(question: Question, candidates: list[Candidate], unknown: Sequence[set[str]],
@@ -336,11 +352,15 @@ def judge(question: Question, candidates: list[Candidate], unknown: Sequence[set
         if part.answer_type in REQUIRED:
             # What is asked must be in a sentence about as relevant as the best one: a date in an
             # unrelated sentence does not answer "when".
-            top = supporting[0].scores[p] if supporting else 0.0
+            # Measured against sentences about what the part names: a closer sentence about
+            # something else ("Lee held two summits" for "who held office at Camp David") does
+            # not push the one that names the answer out.
+            named = [c for c in supporting if c.features[p]["named"] > 0] or supporting
+            top = named[0].scores[p] if named else 0.0
             typed = [c for c in supporting if c.features[p]["typed"] > 0 and c.scores[p] >= top - T.typed_within
                      and (c.features[p]["focus"] >= T.min_focus or not part.focus)]
             if typed:
-                verdicts.append(PartVerdict(p, ANSWERED, _pick(typed + supporting, p, per_part, question.temporal)))
+                verdicts.append(PartVerdict(p, ANSWERED, _pick(typed + named, p, per_part, question.temporal)))
             elif supporting or topical:  # on the subject, without what is asked
                 verdicts.append(PartVerdict(p, UNSTATED, _pick(supporting or topical, p, 2), _MISSING[part.answer_type]))
             else:

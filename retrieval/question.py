@@ -36,7 +36,9 @@ _LEAD = re.compile(r"^\s*(?:(?:and|but|so|also|then|now|ok(?:ay)?|well)\b[\s,]*|
 _TYPES: list[tuple[str, re.Pattern]] = [
     (QUOTE, re.compile(r"^(?:what|which)\b.{0,40}\b(?:exact(?:ly)?|precise(?:ly)?|verbatim)\b.{0,40}"
                        r"\b(?:say|said|write|wrote|post|posted|word|words|wording|phrase|call)\b"
-                       r"|^(?:in what words|what (?:were|was) the (?:exact )?(?:words|wording))|\bquote\b", re.I)),
+                       r"|^(?:in what words|what (?:were|was) the (?:exact )?(?:words|wording))"
+                       # "What is the quote …?", not "… in the attribution of his quote"
+                       r"|^(?:what|which) (?:is|was|are|were) the (?:exact |full )?(?:quote|quotation)s?\b", re.I)),
     (DATE, re.compile(r"^(?:when|since when|until when|by when)\b|^(?:in |on |at |by |from |until |since |as of |for )?"
                       r"(?:what|which) (?:year|years|date|month|day|time|decade)\b", re.I)),
     (NUMBER, re.compile(r"^(?:how (?:many|much|large|big|high|low|far|long|often|fast|old)"
@@ -149,6 +151,16 @@ def analyse(text: str, history: Sequence[str], idf) -> Question:
         for part in parts:
             for w, weight in shared.items():
                 part.weights.setdefault(w, HISTORY_WEIGHT * weight)
+    if follow_up and not _ASKS.match(_core(asked_text)):
+        # "And his South Korean counterpart?" after "Who is …?" asks for the same kind of thing.
+        inherited = answer_type(context)
+        for part in parts:
+            if part.answer_type == OTHER:
+                part.answer_type = inherited
+                part.unit = figure_unit(context) if inherited == NUMBER else part.unit
+                # The follow-up is nothing but its subject, names included: what is asked for
+                # stands next to them ("South Korean President Lee Jae Myung").
+                part.focus = {t: w for t, w in part.weights.items() if t in part.names or t in part.focus}
     extra: dict[str, float] = {}
     for sentence in preamble:
         extra.update({w: PREAMBLE_WEIGHT * idf(w) for w in _content(sentence)})

@@ -77,7 +77,7 @@ def test_related_but_unstated_says_so_and_shows_what_the_documents_say(shared_co
 def test_a_name_no_document_mentions_is_not_answered_with_a_neighbour(shared_corpus):
     answer = shared_corpus.answer("Where was the Quantum Sensing Pact signed?")
     assert answer.abstained
-    assert answer.answer.startswith("The documents don't mention “Sensing”") or "couldn't find" in answer.answer
+    assert answer.answer.startswith("The documents don't mention “Quantum Sensing Pact”"), answer.answer
 
 
 def test_every_part_of_a_multi_part_question_is_answered(shared_corpus):
@@ -92,10 +92,11 @@ def test_a_follow_up_about_a_new_subject_keeps_the_earlier_frame(shared_corpus):
     assert not answer.abstained and "Taiwan" in answer.answer and cited(answer, row["evidence"][:1])
 
 
-def test_a_follow_up_resolves_pronouns_from_the_conversation(shared_corpus):
-    answer = shared_corpus.answer("And his South Korean counterpart?",
-                                  ["Who is the Japanese prime minister mentioned in the commentary?"])
-    assert "Lee" in answer.answer and not answer.abstained
+@pytest.mark.parametrize("rid", ["a1-043", "a2-039"])  # "Will he stick with …?", "What did he say …?"
+def test_a_follow_up_resolves_pronouns_from_the_conversation(shared_corpus, rid):
+    row = CALIBRATION[rid]
+    answer = ask(shared_corpus, row)
+    assert not answer.abstained and cited(answer, row["evidence"]), answer.answer
 
 
 def test_sources_that_differ_in_time_are_dated_newest_first(shared_corpus):

@@ -129,6 +129,8 @@ def test_words_aimed_at_the_bots_instructions(question, reaches):
         ("Where are the trends most pronounced?", ["where"]),
         ("Why was the meeting called off?", ["reason"]),
         ("What exactly did the president write in his posts?", ["quote"]),
+        ("What is the exact quote from the envoy?", ["quote"]),
+        ("What title is given for the envoy in the attribution of his quote?", ["other"]),
         ("What did the leaders commit to?", ["other"]),
         ("Who is the current president, and who held the office in 2023?", ["name", "name"]),
         ("What did the ministers expect, and how did the markets respond?", ["other", "other"]),
