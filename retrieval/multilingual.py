@@ -41,6 +41,11 @@ class MultilingualVectors:
         self.store = index.store
         self._embedder_factory = embedder
         self._embedder: Embedder | None = None
+        self._listeners: list[Callable[[DocumentRecord], None]] = []
+
+    def on_ready(self, listener: Callable[[DocumentRecord], None]) -> None:
+        """Call `listener(record)` when a version's vectors are complete (in this process)."""
+        self._listeners.append(listener)
 
     @property
     def embedder(self) -> Embedder:
@@ -77,6 +82,8 @@ class MultilingualVectors:
         if not any(r.key == record.key and r.status == LIVE for r in self.store.catalog(doc_id=record.doc_id)):
             self.store.delete_multilingual([record.key])
             return False
+        for listener in self._listeners:
+            listener(record)
         return True
 
     def compute_missing(self, progress: Progress | None = None,

@@ -228,6 +228,8 @@ class Services:
         if settings.multilingual_model:
             self.crosslingual = CrossLingualRetriever(self.index)
             self.multilingual = MultilingualVectors(self.index)
+            # Other processes' vectors are seen within a second; this process's at once.
+            self.multilingual.on_ready(lambda record: self.crosslingual.invalidate())
             if not self.store.read_only_reason:
                 # The vectors used to be cached in a file here; they live in the index now.
                 shutil.rmtree(settings.data_dir / "multilingual", ignore_errors=True)
