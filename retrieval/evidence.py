@@ -269,7 +269,8 @@ def score_sentences(question: Question, snapshot, chunk_ids: Sequence[str], part
                     "context": passage_sims[chunk_id][p] * (1 - 1 / len(texts)),
                     # What is asked, about what is named: the figure near "submarines", in a
                     # sentence (or its neighbours) that names the country asked about.
-                    "typed": 1.0 if part.answer_type in REQUIRED and _names_covered(part, window | titled) and holds(
+                    "typed": 1.0 if part.answer_type in REQUIRED and (
+                        _names_covered(part, window | titled) or sims[p] >= T.strong_similarity) and holds(
                         part.answer_type, text, asked, asked_words, set(part.focus), T.near_words, part.unit) else 0.0,
                     "cue": 1.0 if part.answer_type in SOFT and holds(
                         part.answer_type, text, asked, asked_words, set(part.focus), T.near_words) else 0.0,
@@ -297,10 +298,15 @@ def _named(part, window: set[str]) -> float:
 
 
 def _names_covered(part, window: set[str]) -> bool:
-    """A sentence answering "how much did CDC budget" is about CDC (with its neighbours). One
-    name alone is often paraphrased ("America": "the U.S."), so it is not required."""
+    """A sentence answering "how many pipes does Chicago have" is about Chicago (with its
+    neighbours or its document's title): one of the names must be there, of several names most
+    of them. A name paraphrased ("America": "the U.S.") leaves the meaning close: the caller
+    lets a close sentence through."""
     named = {t: w for t, w in part.weights.items() if t in part.names}
-    return len(named) < 2 or sum(w for t, w in named.items() if t in window) >= _NAMES_COVERED * sum(named.values())
+    if not named:
+        return True
+    covered = sum(w for t, w in named.items() if t in window)
+    return covered > 0 and (len(named) < 2 or covered >= _NAMES_COVERED * sum(named.values()))
 
 
 def _anchors(question: Question, snapshot) -> dict[str, float]:

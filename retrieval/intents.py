@@ -27,6 +27,19 @@ _WRITE_FAKE = re.compile(
     _REQUEST + r"(?:write|draft|create|generate|compose|give me|come\s+up\s+with|imagine|pretend)\b.{0,60}"
     r"\b(?:fake|fictional|fictitious|invented|made[-\s]up|plausible|hypothetical|imaginary|realistic-sounding)\b",
     re.I | re.S)
+# Writing words for someone, at the start of a sentence: "Write a direct quote from the minister
+# saying …", "… Please write one in his voice." (an existing quote is given, found or shown).
+_WRITE_QUOTE = re.compile(
+    r"(?:^|(?<=[.!?])\s+)" + _REQUEST[1:] + r"(?:write|draft|compose|craft|ghost-?write)\s+(?:me\s+)?"
+    r"(?:a|an|one|some|the)?\s*(?:\w+\s+){0,2}(?:quotes?|quotations?|statement|remarks|words|one)\b",
+    re.I | re.S)
+# Asking to pass something off as the documents' or a person's own.
+_PASS_OFF = re.compile(
+    r"\bin\s+(?:his|her|their|its)\s+(?:own\s+)?voice\b|\bpretend\s+(?:you\s+are|to\s+be)\b"
+    r"|\b(?:fresh|new|original)\s+(?:quotes?|quotation)\b|\battribute\s+(?:it|this|that|them)\s+to\b"
+    r"|\b(?:state|present|report|cite|quote)\s+(?:it|this|that|one|them)\s+as\s+(?:a\s+)?fact\b"
+    r"|\bjust\s+(?:estimate|guess|assume|make)\b|\bso\s+(?:that\s+)?it\s+looks\s+(?:official|real|authentic|genuine)\b",
+    re.I)
 _FABRICATION_TOPIC = re.compile(
     _REQUEST + r"(?:make\s+up|invent|fabricate|fake|forge|write|draft|create|generate|compose|give me|"
     r"come\s+up\s+with|imagine|pretend)\b|\b(?:a|an|some)\s+(?:fake|fictional|fictitious|invented|made[-\s]up|"
@@ -39,7 +52,7 @@ INSTRUCTIONS_REPLY = (
     "I can't share or change my instructions. I answer questions about the documents I hold, "
     "with quotes — ask me about them."
 )
-FABRICATION_LEAD = "I can't make up quotes: I only repeat what the documents say, word for word."
+FABRICATION_LEAD = "I can't make up quotes or facts: I only repeat what the documents say, word for word."
 FABRICATION_NOTHING = FABRICATION_LEAD + " I found nothing in them on this."
 GREETING_REPLY = "Hello! Ask me a question about the documents I hold: I answer with quotes from them."
 
@@ -48,7 +61,7 @@ def classify(question: str) -> str:
     """'greeting', 'fabrication' (a request to invent a quote or a figure) or 'question'."""
     if _GREETING.match(question.strip()):
         return "greeting"
-    if _INVENT.search(question) or _WRITE_FAKE.search(question):
+    if any(p.search(question) for p in (_INVENT, _WRITE_FAKE, _WRITE_QUOTE, _PASS_OFF)):
         return "fabrication"
     return "question"
 
