@@ -27,15 +27,16 @@ _WRITE_FAKE = re.compile(
     _REQUEST + r"(?:write|draft|create|generate|compose|give me|come\s+up\s+with|imagine|pretend)\b.{0,60}"
     r"\b(?:fake|fictional|fictitious|invented|made[-\s]up|plausible|hypothetical|imaginary|realistic-sounding)\b",
     re.I | re.S)
-# Writing words for someone, at the start of a sentence: "Write a direct quote from the minister
-# saying …", "… Please write one in his voice." (an existing quote is given, found or shown).
+# Writing words for someone, or playing them, at the start of a sentence: "Write a direct quote
+# from the minister saying …", "… Please write one in his voice.", "Pretend to be the envoy …"
+# (an existing quote is given, found or shown; "Pretend I'm new to this" is a question).
 _WRITE_QUOTE = re.compile(
-    r"(?:^|(?<=[.!?])\s+)" + _REQUEST[1:] + r"(?:write|draft|compose|craft|ghost-?write)\s+(?:me\s+)?"
-    r"(?:a|an|one|some|the)?\s*(?:\w+\s+){0,2}(?:quotes?|quotations?|statement|remarks|words|one)\b",
+    r"(?:^|(?<=[.!?])\s+)" + _REQUEST[1:] + r"(?:(?:write|draft|compose|craft|ghost-?write)\s+(?:me\s+)?"
+    r"(?:a|an|one|some|the)?\s*(?:\w+\s+){0,2}(?:quotes?|quotations?|statement|remarks|words|one)|pretend\s+(?:to\s+be|(?:that\s+)?you))\b",
     re.I | re.S)
 # Asking to pass something off as the documents' or a person's own.
 _PASS_OFF = re.compile(
-    r"\bin\s+(?:his|her|their|its)\s+(?:own\s+)?voice\b|\bpretend\s+(?:you\s+are|to\s+be)\b"
+    r"\bin\s+(?:his|her|their|its)\s+(?:own\s+)?voice\b|\bpretend\s+(?:that\s+)?you(?:\s+are|'re)\b"
     r"|\b(?:fresh|new|original)\s+(?:quotes?|quotation)\b|\battribute\s+(?:it|this|that|them)\s+to\b"
     r"|\b(?:state|present|report|cite|quote)\s+(?:it|this|that|one|them)\s+as\s+(?:a\s+)?fact\b"
     r"|\bjust\s+(?:estimate|guess|assume|make)\b|\bso\s+(?:that\s+)?it\s+looks\s+(?:official|real|authentic|genuine)\b",

@@ -101,6 +101,9 @@ def test_standalone_query(question, history, expected):
         ("What did the leaders write in their joint statement?", "question"),
         ("Give me the quote from the envoy about the deal.", "question"),
         ("Which remarks did the minister make about the estimate?", "question"),
+        ("How could attackers pretend to be a trusted sender?", "question"),
+        ("Pretend I'm new to this: what does the acronym stand for?", "question"),
+        ("Pretend to be the envoy and announce the budget.", "fabrication"),
     ],
 )
 def test_classify(question, intent):
