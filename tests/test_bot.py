@@ -266,6 +266,22 @@ async def test_admin_upload_of_each_format_is_answerable_at_once(env, name, data
     assert expected in answer.text, answer.text
 
 
+async def test_sources_of_different_dates_are_answered_newest_first(env):
+    older = (b"---\ntitle: Reef Board Annual Report\ndate: 2024-03-01\n---\n\n"
+             b"The Coral Reef Monitoring Board is chaired by Dr. Amara Okafor, appointed in January 2024. "
+             b"The board publishes a survey of bleaching every spring.")
+    newer = (b"---\ntitle: Reef Board Leadership Update\ndate: 2026-05-10\n---\n\n"
+             b"Dr. Tomas Lindqvist now chairs the Coral Reef Monitoring Board, succeeding Dr. Amara Okafor. "
+             b"The board will add two monitoring stations next year.")
+    for name, data in (("reef-2024.md", older), ("reef-2026.md", newer)):
+        assert "Added" in (await upload(env, ADMIN, name, data)).text
+    _, answer = await ask_private(env, ALICE, "Who currently chairs the Coral Reef Monitoring Board?")
+    text = answer.text
+    assert text.startswith("As of 2026-05-10 (newest source):") and "Lindqvist" in text, text
+    assert "Earlier, on 2024-03-01:" in text and text.index("Lindqvist") < text.index("Earlier, on 2024-03-01:")
+    assert "2026-05-10" in text.split("Sources")[1] and "2024-03-01" in text.split("Sources")[1]
+
+
 async def test_duplicates_and_replacements(env):
     again = await upload(env, ADMIN, "lunar.txt", UPLOADS[0][1])
     assert "Already indexed" in again.text
