@@ -22,6 +22,7 @@ eval: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench.speed
+	$(PY) -m pytest -q -m large
 
 # The venv is (re)built when pyproject.toml changes. torch goes first, exactly pinned:
 # asked for by sentence-transformers without a pin, pip would take a multi-GB CUDA build.

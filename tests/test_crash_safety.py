@@ -96,6 +96,7 @@ def restart_check_and_ingest(data_dir, path, question: str, point: str = "none",
     return lines[0], lines[1]["status"]
 
 
+@pytest.mark.large  # about 75 s: run by `make bench`
 def test_sigkill_at_every_stage_of_a_1_5_mb_replacement_leaves_one_whole_version(tmp_path):
     data_dir = tmp_path / "var"
     doc = tmp_path / "harbour.md"
