@@ -241,5 +241,5 @@ def titled_link(title: str, source: str) -> str:
 
 
 def _short_publisher(publisher: str) -> str:
-    # Front matter often has "The White House (Trump Administration), Articles": keep the name.
+    # Front matter often has "Ministry of Transport (Press Office), Releases": keep the name.
     return re.split(r"\s[—–-]\s|,", publisher, maxsplit=1)[0].strip()

@@ -245,7 +245,7 @@ def score_sentences(question: Question, snapshot, chunk_ids: Sequence[str], part
         tokens = [set(tokenize(t)) for t in texts]
         label = set(tokenize(chunk.metadata.get("section", "")))
         # Names the document carries in its title are what each of its sentences is about
-        # ("President Yoon …" in the Camp David statement is about Camp David).
+        # ("Director Osei …" in the Harbour Accord statement is about the Harbour Accord).
         titled = set(tokenize(record.title))
         doc_words = snapshot.document_words(chunk.key)
         anchor = (sum(w for t, w in anchors.items() if t in doc_words) / sum(anchors.values())) if anchors else 1.0
@@ -259,6 +259,7 @@ def score_sentences(question: Question, snapshot, chunk_ids: Sequence[str], part
                 sims = [max(s, float(vector @ whole)) for s in sims]
             # The sentence read with its neighbours: "His term ends in 2030" two sentences after the name.
             window = tokens[j].union(label, *tokens[max(0, j - _BEFORE):j], *tokens[j + 1:j + 1 + _AFTER])
+            about = window | titled
             features, scores = [], []
             for p, part in enumerate(parts):
                 f = {
@@ -270,7 +271,7 @@ def score_sentences(question: Question, snapshot, chunk_ids: Sequence[str], part
                     # What is asked, about what is named: the figure near "submarines", in a
                     # sentence (or its neighbours) that names the country asked about.
                     "typed": 1.0 if part.answer_type in REQUIRED and (
-                        _names_covered(part, window | titled) or sims[p] >= T.strong_similarity) and holds(
+                        _names_covered(part, about) or sims[p] >= T.strong_similarity) and holds(
                         part.answer_type, text, asked, asked_words, set(part.focus), T.near_words, part.unit) else 0.0,
                     "cue": 1.0 if part.answer_type in SOFT and holds(
                         part.answer_type, text, asked, asked_words, set(part.focus), T.near_words) else 0.0,
@@ -282,7 +283,7 @@ def score_sentences(question: Question, snapshot, chunk_ids: Sequence[str], part
                     "retrieval": (retrieval or {}).get(chunk_id, 0.0),
                     # Not scored: whether the sentence (with its neighbours) names anything the
                     # part names, so that a shared common word alone does not make it support.
-                    "named": _named(part, window | titled),
+                    "named": _named(part, about),
                     "asks": 1.0 if not part.focus or part.focus.keys() & tokens[j] else 0.0,
                 }
                 features.append(f)
@@ -359,8 +360,8 @@ def judge(question: Question, candidates: list[Candidate], unknown: Sequence[set
             # What is asked must be in a sentence about as relevant as the best one: a date in an
             # unrelated sentence does not answer "when".
             # Measured against sentences about what the part names: a closer sentence about
-            # something else ("Lee held two summits" for "who held office at Camp David") does
-            # not push the one that names the answer out.
+            # something else ("Osei held two summits" for "who held office at the Harbour
+            # talks") does not push the one that names the answer out.
             named = [c for c in supporting if c.features[p]["named"] > 0] or supporting
             top = named[0].scores[p] if named else 0.0
             typed = [c for c in supporting if c.features[p]["typed"] > 0 and c.scores[p] >= top - T.typed_within

@@ -152,14 +152,14 @@ def analyse(text: str, history: Sequence[str], idf) -> Question:
             for w, weight in shared.items():
                 part.weights.setdefault(w, HISTORY_WEIGHT * weight)
     if follow_up and not _ASKS.match(_core(asked_text)):
-        # "And his South Korean counterpart?" after "Who is …?" asks for the same kind of thing.
+        # "And his Chilean counterpart?" after "Who is …?" asks for the same kind of thing.
         inherited = answer_type(context)
         for part in parts:
             if part.answer_type == OTHER:
                 part.answer_type = inherited
                 part.unit = figure_unit(context) if inherited == NUMBER else part.unit
                 # The follow-up is nothing but its subject, names included: what is asked for
-                # stands next to them ("South Korean President Lee Jae Myung").
+                # stands next to them ("Chilean President Ana Ruiz").
                 part.focus = {t: w for t, w in part.weights.items() if t in part.names or t in part.focus}
     extra: dict[str, float] = {}
     for sentence in preamble:
