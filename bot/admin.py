@@ -132,12 +132,13 @@ async def add_link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def index_and_report(app: BotContext, update: Update, data: bytes, name: str, status: ProgressMessage) -> None:
     """Index a file or a fetched link (its name is then its URL) off the event loop, show the
-    outcome, audit it; recorded first, so that another process can finish it if this one dies."""
-    await status.update(f"Indexing {escape(name)}…", force=True)
+    outcome, audit it. Recorded before "Indexing…" is shown, so that once the admin reads it the
+    upload is finished even if this process dies (another process takes it over)."""
     message = update.effective_message
     user = update.effective_user
     upload_id = await app.db(app.state.begin_upload, message.chat_id, user.id, user.username, status.message_id,
                              name, data)
+    await status.update(f"Indexing {escape(name)}…", force=True)
     await index_upload(app, status, Upload(upload_id, message.chat_id, user.id, user.username, status.message_id,
                                            name, data))
 

@@ -162,8 +162,10 @@ async def deployment(tmp_path, postgres, chroma_server):
         bots.stop_all()
         await proxy.stop()
         await emu.stop()
-        for log in bots.logs:  # whatever was logged: never the token, the webhook secret or the password
+        for i, log in enumerate(bots.logs):  # whatever was logged: never the token, the webhook secret or the password
             text = log.read_text(errors="replace") if log.exists() else ""
+            print(f"--- the last lines of process {i}'s log (shown by pytest if the test failed) ---")
+            print("\n".join(text.splitlines()[-80:]))
             assert TOKEN.split(":")[1] not in text and SECRET not in text and DB_PASSWORD not in text
 
 
