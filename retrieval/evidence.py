@@ -70,6 +70,7 @@ class Candidate:
     scores: list[float]  # per part
     part: int = 0
     score: float = 0.0
+    label_for: int = -1  # a document's title or heading, answering this part (labels.py); else -1
 
     @property
     def similarity(self) -> float:
@@ -342,6 +343,8 @@ def judge(question: Question, candidates: list[Candidate], unknown: Sequence[set
           max_sentences: int) -> list[PartVerdict]:
     verdicts = []
     per_part = max(1, max_sentences // max(1, len(question.parts)))
+    labels = {c.label_for: c for c in candidates if c.label_for >= 0}
+    candidates = [c for c in candidates if c.label_for < 0]
     for p, part in enumerate(question.parts):
         ranked = sorted(candidates, key=lambda c: c.scores[p], reverse=True)
         supporting = [c for c in ranked if supports(c, p)]
@@ -355,6 +358,9 @@ def judge(question: Question, candidates: list[Candidate], unknown: Sequence[set
             missing = _unknown_phrases(part, absent_words)
             status = UNSTATED if supporting else ABSENT
             verdicts.append(PartVerdict(p, status, _pick(supporting, p, 2), missing))
+            continue
+        if p in labels:  # the title or heading asked for, found where the question points
+            verdicts.append(PartVerdict(p, ANSWERED, [labels[p]]))
             continue
         if part.answer_type in REQUIRED:
             # What is asked must be in a sentence about as relevant as the best one: a date in an

@@ -99,6 +99,7 @@ class Part:
     # For a figure: what it must be a figure of ("how many submarines": {"submarin"}), or
     # MONEY / PERCENT for "how much does it cost", "what share".
     unit: frozenset[str] = frozenset()
+    label: str = ""  # TITLE, HEADING or SUBTITLE: it asks for a label of the document (labels.py)
 
     @property
     def total(self) -> float:
@@ -222,7 +223,32 @@ def _part(text: str, idf) -> Part:
     weights = {w: idf(w) for w in _content(text)}
     kind = answer_type(text)
     return Part(text, weights, kind, surface, {w: v for w, v in weights.items() if w not in names}, names,
-                figure_unit(text) if kind == NUMBER else frozenset())
+                figure_unit(text) if kind == NUMBER else frozenset(), label_asked(text))
+
+
+TITLE, HEADING, SUBTITLE = "title", "heading", "subtitle"
+_DOCUMENT = (r"(?:article|piece|report|brief|statement|document|fact sheet|commentary|paper|post|page|op-ed|essay|"
+             r"memo|note|study|release|publication|story|plan|strategy|framework|roadmap|guidance|bill)")
+_LABELS = [
+    (SUBTITLE, re.compile(r"\b(?:sub-?title|sub-?head(?:ing|line)?|standfirst|strapline)\b|\b(?:line|sentence|summary|"
+                          r"text|blurb|tagline)\b.{0,30}\b(?:under|beneath|below)\b.{0,40}\b(?:head(?:line|ing)|title)\b",
+                          re.I)),
+    # Asked for, not used to point ("under the heading 'Partners', how many …").
+    (HEADING, re.compile(r"\b(?:what|which)(?: is| was|'s| are)? (?:the )?(?:(?:section |part )?head(?:ing|er)s?|"
+                         r"(?:section|part|chapter) (?:title|name)|(?:title|name) of (?:the |its |this |that )?"
+                         r"(?:section|part|chapter))\b|\bhead(?:ing|er) (?:of|for|over|above)\b"
+                         r"|\b(?:what|how) is (?:section|part|chapter) [^?]{0,20}\b(?:called|titled|entitled|named)\b",
+                         re.I)),
+    (TITLE, re.compile(r"\bheadline\b|\btitle of (?:the |this |that |its )?(?:[\w.-]+ ){0,5}" + _DOCUMENT + r"\b"
+                       r"|\bwhat (?:is|was) (?:the |this |that |its )?(?:[\w.-]+ ){0,5}" + _DOCUMENT
+                       + r" (?:called|titled|entitled)\b", re.I)),
+]
+
+
+def label_asked(text: str) -> str:
+    """Whether the part asks for the document's title, a section's heading or the line under
+    the title (not a person's title: "what title does the minister hold")."""
+    return next((kind for kind, pattern in _LABELS if pattern.search(text)), "")
 
 
 MONEY, PERCENT = "\x00money", "\x00percent"

@@ -16,6 +16,7 @@ from .embedding import Embedder
 from .evidence import Candidate, score_sentences
 from .index import Index, Snapshot
 from .keyword import tokenize
+from .labels import label_candidates
 from .question import Question, analyse
 
 RRF_K = 60
@@ -128,6 +129,10 @@ class Retriever:
         top = max(fused.values(), default=1.0)
         scored = score_sentences(question, snapshot, candidates, part_vectors, sentence_vectors, passage_sims, whole,
                                  {c: fused[c] / top for c in candidates})
+        if any(p.label for p in question.parts):
+            labels = label_candidates(question, snapshot, scored)
+            scored += labels
+            candidates += [c.chunk_id for c in labels if c.chunk_id not in candidates]
         passages = _passages(snapshot, candidates, scored, fused)
         unknown = [{t for t in p.surface if not snapshot.keyword.knows(t)} for p in question.parts]
         return Retrieval(question.query, _diversify(passages, k, len(question.parts)), query_tokens, question,

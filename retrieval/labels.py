@@ -1,0 +1,152 @@
+"""Answers about a document's own labels: its title ("what is the headline of …"), a section's
+heading ("what is the heading of the part on …", "what is section 3 called") and the line under
+the title ("the subtitle", "the summary under the headline").
+
+Titles and headings are never answer sentences otherwise (they label passages, evidence.py
+reads them as context), so a question about them would only find the body text they label.
+Here the label is taken from where the question points: the document, or the section, of the
+passage that best matches the rest of the question, or the section whose number it gives. The
+label is quoted from its passage's text like any sentence, so it is cited and checked the same
+way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+
+from .evidence import Candidate, dates_in, supports
+from .question import HEADING, SUBTITLE, TITLE, Question
+
+_SEARCHED_FOR_TITLE = 4  # a title stands in one of a document's first passages
+_MAX_GAP = 50  # passages without sentences (a heading alone) leave gaps in the numbering
+_NUMBERED = re.compile(r"\b(?:section|part|chapter|heading)\s+(?:no\.?\s*)?([0-9]+|[IVXLC]+)\b", re.I)
+_BYLINE = re.compile(r"^(?:by|written by|author:?)\s", re.I)
+
+
+def label_candidates(question: Question, snapshot, scored: list[Candidate]) -> list[Candidate]:
+    """For each part asking for a label: the label, as a candidate marked `label_for` = part."""
+    found = []
+    for p, part in enumerate(question.parts):
+        if not part.label:
+            continue
+        # The passage the question points to: one that could answer it, in the document that
+        # has most of what it names ("the Harbour Trust piece") and is of the date it gives
+        # ("the May 2024 fact sheet"), the best of those.
+        dates = _months(part.text)
+
+        def named(c: Candidate) -> float:
+            words = snapshot.document_words(c.key)
+            return sum(part.weights.get(t, 1.0) for t in part.names if t in words)
+
+        ranked = sorted((c for c in scored if c.label_for < 0 and supports(c, p)),
+                        key=lambda c: (named(c), (c.date[:7] in dates) + (c.date[:4] in dates), c.scores[p]),
+                        reverse=True)
+        if not ranked or (part.names and not named(ranked[0])):
+            continue
+        top = ranked[0]
+        if part.label == HEADING:  # a section's heading, not the document's own (a page's first heading)
+            title = snapshot.records[top.key].title
+            top = next((c for c in ranked if c.key == top.key and _section(snapshot, c) not in ("", title)), top)
+        label = _find(part.label, part.text, snapshot, top)
+        if label is not None:
+            found.append(replace(top, chunk_id=label[0], index=label[1], text=label[2], start=label[3], end=label[4],
+                                 label_for=p))
+    return found
+
+
+def _find(kind: str, asked: str, snapshot, top: Candidate) -> tuple[str, int, str, int, int] | None:
+    """(chunk id, sentence index or -1, text, start, end) of the label in its passage's text."""
+    record = snapshot.records[top.key]
+    if kind in (TITLE, SUBTITLE):
+        for chunk in _chunks(snapshot, top.key, 0, record.chunks, _SEARCHED_FOR_TITLE):
+            spans = chunk.spans
+            head = chunk.text[:spans[0][0]] if spans else chunk.text
+            at = head.find(record.title) if record.title else -1
+            if at < 0:
+                continue
+            if kind == TITLE:
+                return chunk.chunk_id, -1, record.title, at, at + len(record.title)
+            for j, (a, b) in enumerate(spans):  # the first line of text under the title
+                text = chunk.text[a:b]
+                if a >= at + len(record.title) and not _only_a_date(text) and not _BYLINE.match(text):
+                    return chunk.chunk_id, j, text, a, b
+            return None
+        return None
+    number = _NUMBERED.search(asked)
+    section = _numbered_section(record.sections, number.group(1)) if number else None
+    section = section or _section(snapshot, top)
+    if not section:
+        return None
+    for chunk in _section_starts(snapshot, top, section, record.chunks):
+        spans = chunk.spans
+        head = chunk.text[:spans[0][0]] if spans else chunk.text
+        at = head.find(section)
+        if at >= 0:
+            return chunk.chunk_id, -1, section, at, at + len(section)
+    return None
+
+
+def _section(snapshot, c: Candidate) -> str:
+    return snapshot.chunks[c.chunk_id].metadata.get("section", "")
+
+
+def _numbered_section(sections: list[str], number: str) -> str | None:
+    pattern = re.compile(rf"^\s*(?:(?:section|part|chapter)\s+)?{re.escape(number)}\b[.):]?", re.I)
+    return next((s for s in sections if pattern.match(s)), None)
+
+
+def _section_starts(snapshot, top: Candidate, section: str, count: int) -> Iterator:
+    """The passages of `section` that may open with its heading: walking back from the passage
+    the question points to, or, for another section, through the document from its start."""
+    here = snapshot.chunks[top.chunk_id]
+    if here.metadata.get("section") == section:
+        ordinal = int(here.metadata.get("ordinal", 0))
+        for o in range(ordinal, max(-1, ordinal - _MAX_GAP), -1):
+            chunk = snapshot.chunks.get(f"{top.key}:{o:04d}")
+            if chunk is not None and chunk.metadata.get("section") != section:
+                return
+            if chunk is not None:
+                yield chunk
+        return
+    for chunk in _chunks(snapshot, top.key, 0, count, count):
+        if chunk.metadata.get("section") == section:
+            yield chunk
+
+
+def _chunks(snapshot, key: str, first: int, count: int, limit: int) -> Iterator:
+    """Up to `limit` of a document's passages in order, from ordinal `first`."""
+    seen, gap, ordinal = 0, 0, first
+    while seen < min(limit, count) and gap <= _MAX_GAP:
+        chunk = snapshot.chunks.get(f"{key}:{ordinal:04d}")
+        ordinal += 1
+        if chunk is None:
+            gap += 1
+            continue
+        gap = 0
+        seen += 1
+        yield chunk
+
+
+_MONTHS = {m: i + 1 for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
+                                             "nov", "dec"))}
+
+
+def _months(text: str) -> set[str]:
+    """The years ("2024") and months ("2024-05") a question dates a document by."""
+    found = set()
+    for date in dates_in(text):
+        year = re.search(r"(?:19|20)\d{2}", date)
+        if not year:
+            continue
+        found.add(year.group(0))
+        month = re.match(r"[A-Za-z]{3}", date)
+        if month and month.group(0).lower() in _MONTHS:
+            found.add(f"{year.group(0)}-{_MONTHS[month.group(0).lower()]:02d}")
+    return found
+
+
+def _only_a_date(text: str) -> bool:
+    dates = dates_in(text)
+    return bool(dates) and len(re.sub(r"[\W_]+", "", text)) <= len(re.sub(r"[\W_]+", "", "".join(dates))) + 4

@@ -1,0 +1,109 @@
+"""Questions about a document's own labels: its headline, the line under it, a section's heading.
+
+The documents are made up here (a news-style page and a numbered plan), so that nothing rests on
+the shipped corpus; the label is taken from where the question points and cited like a sentence.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from retrieval.question import HEADING, SUBTITLE, TITLE, label_asked
+
+PAGE = """---
+title: Tidal Turbines Will Power Half of Orkney by 2031, Council Says
+publisher: Harbour Trust
+date: 2026-05-04
+---
+
+# Tidal Turbines Will Power Half of Orkney by 2031, Council Says
+
+May 4, 2026
+
+The council expects the Eday array to cut household bills by a fifth within three years.
+
+The Orkney council approved a tidal turbine array off Eday on Monday. Its forty turbines will be installed from 2027.
+
+## Who Pays for the Array
+
+The array costs 40 million euros, shared by the council and a regional investment bank. Fishing crews will be compensated for lost grounds.
+"""
+
+PLAN = """---
+title: Coastal Flood Readiness Plan
+publisher: Ministry of Coasts
+date: 2025-11-20
+---
+
+# Coastal Flood Readiness Plan
+
+The plan sets out how coastal towns prepare for storm surges over the next decade.
+
+## 1. Early Warning for Every Harbour
+
+Every harbour will have a surge gauge linked to the national warning service by 2027.
+
+## 2. Raise and Repair the Sea Walls
+
+Sea walls below the new design height will be raised, starting with the walls of Stromness.
+
+## 3. Shelters Within Walking Distance
+
+Each town will name a flood shelter within fifteen minutes' walk of every home.
+"""
+
+
+@pytest.fixture(scope="module")
+def services(tmp_path_factory, embedder):
+    from retrieval.service import Services
+    from retrieval.settings import Settings
+
+    root = tmp_path_factory.mktemp("labels")
+    docs = root / "documents"
+    docs.mkdir()
+    (docs / "orkney-tidal.md").write_text(PAGE, encoding="utf-8")
+    (docs / "flood-plan.md").write_text(PLAN, encoding="utf-8")
+    built = Services(Settings(data_dir=root / "var", documents_dir=docs, multilingual_model=""), embedder=embedder)
+    for path in sorted(docs.iterdir()):
+        built.index.ingest_path(path)
+    return built
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("What is the headline of the Harbour Trust piece on the Orkney turbines?", TITLE),
+    ("What is the title of the flood readiness report?", TITLE),
+    ("What does the subtitle under the headline say about household bills?", SUBTITLE),
+    ("What is the one-line summary printed beneath the article's headline?", SUBTITLE),
+    ("What is the heading of the part of the plan that deals with sea walls?", HEADING),
+    ("What is section 3 of the flood plan called?", HEADING),
+    # Not asking for a label: a person's title, a heading used to point, a section named.
+    ("What title does the council leader hold?", ""),
+    ("Under the heading 'Who Pays for the Array', who shares the cost?", ""),
+    ("Which part of the plan is called the shelter pledge?", ""),
+])
+def test_what_asks_for_a_label(question, kind):
+    assert label_asked(question) == kind
+
+
+@pytest.mark.parametrize("question, label", [
+    ("What is the headline of the Harbour Trust piece on the Orkney turbines?",
+     "Tidal Turbines Will Power Half of Orkney by 2031, Council Says"),
+    ("What is the line under the headline of the Harbour Trust article on the turbines?",  # not the dateline
+     "The council expects the Eday array to cut household bills by a fifth within three years."),
+    ("What is the heading of the part of the Harbour Trust article about what the array costs?",
+     "Who Pays for the Array"),
+    ("What is the heading of the section of the flood plan about raising sea walls?",
+     "2. Raise and Repair the Sea Walls"),
+    ("What is the heading of section 3 of the Coastal Flood Readiness Plan?", "3. Shelters Within Walking Distance"),
+    ("What is the title of the flood readiness plan?", "Coastal Flood Readiness Plan"),
+])
+def test_a_label_asked_for_is_quoted_and_cited(services, question, label):
+    answer = services.answer(question)
+    assert not answer.abstained, answer.answer
+    assert answer.answer == f"{label} [1]"
+    assert answer.citations[0].quote == label and label in answer.citations[0].passage
+
+
+def test_a_label_of_a_document_that_is_not_there_is_declined(services):
+    answer = services.answer("What is the headline of the Daily Planet article on bird flu vaccines?")
+    assert answer.abstained and answer.answer.startswith("I couldn't find this")
