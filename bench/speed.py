@@ -125,10 +125,12 @@ def raw_encode_seconds(embedder, path: Path) -> dict:
             "raw_encode_sentences_per_s": round(len(sentences) / seconds, 1)}
 
 
-def measure_documents(embedder, sizes_mb: list[float], pdf_pages: int, small: int, full: bool) -> dict:
+def measure_documents(embedder, sizes_mb: list[float], pdf_pages: int, small: int, full: bool,
+                      quick: bool = False) -> dict:
     """Whole-process ingests. The recipe runs beside the project on every text up to 1.6 MB and
     on the small documents; on the 5 MB text and the PDF only with `full` (together ~6 minutes
-    more here, which would take the default run past ten)."""
+    more here, which would take the default run past ten). `quick` (the test suite's smoke run)
+    runs the recipe on the text only: its side is the same code for every input."""
     work = Path(tempfile.mkdtemp(prefix="bench-docs-"))
     results: dict = {}
     for size in sizes_mb:
@@ -141,12 +143,12 @@ def measure_documents(embedder, sizes_mb: list[float], pdf_pages: int, small: in
     if pdf_pages:
         path = work / f"report-{pdf_pages}-pages.pdf"
         path.write_bytes(pdf_report(pdf_pages))
-        results[f"pdf_{pdf_pages}_pages"] = ingest_in_fresh_processes([path], work, recipe=full)
+        results[f"pdf_{pdf_pages}_pages"] = ingest_in_fresh_processes([path], work, recipe=full and not quick)
         print(f"[bench] PDF: {results[f'pdf_{pdf_pages}_pages']}", file=sys.stderr, flush=True)
     if small:
         folder = work / "small"
         small_documents(small, folder)
-        results[f"small_{small}"] = ingest_in_fresh_processes([folder], work)
+        results[f"small_{small}"] = ingest_in_fresh_processes([folder], work, recipe=not quick)
         print(f"[bench] small documents: {results[f'small_{small}']}", file=sys.stderr, flush=True)
     texts = {k: v for k, v in results.items() if k.startswith("text_")}
     if "text_0.4mb" in texts and "text_1.6mb" in texts:
@@ -371,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[bench] {name} done at {time.perf_counter() - began:.0f}s", file=sys.stderr, flush=True)
 
     report["documents"] = measure_documents(embedder, [float(x) for x in args.documents.split(",")],
-                                            args.pdf_pages, args.small, args.full)
+                                            args.pdf_pages, args.small, args.full, args.quick)
     phase("ingestion, single documents and many small ones")
     shipped = list(iter_document_files([DOCUMENTS]))
     report["ingest_shipped"] = measure_ingestion(embedder, shipped, 1 if not args.full else args.repeats)
