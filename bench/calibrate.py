@@ -129,9 +129,10 @@ def ranking_examples(replays: list[Replay]) -> list[tuple[np.ndarray, np.ndarray
             row = rows[rid]
             if row["kind"] != "in_scope" or not retrieval.candidates:
                 continue
+            ranked = [c for c in retrieval.candidates if c.label_for < 0]  # labels are found, not ranked
             for p in range(len(retrieval.question.parts)):
-                x = np.array([[c.features[p][name] for name in FEATURES] for c in retrieval.candidates])
-                y = np.array([any(_holds_evidence(c.text, e) for e in row["evidence"]) for c in retrieval.candidates])
+                x = np.array([[c.features[p][name] for name in FEATURES] for c in ranked])
+                y = np.array([any(_holds_evidence(c.text, e) for e in row["evidence"]) for c in ranked])
                 if y.any() and not y.all():
                     examples.append((x, y.astype(float)))
     return examples
