@@ -125,12 +125,10 @@ def raw_encode_seconds(embedder, path: Path) -> dict:
             "raw_encode_sentences_per_s": round(len(sentences) / seconds, 1)}
 
 
-def measure_documents(embedder, sizes_mb: list[float], pdf_pages: int, small: int, full: bool,
-                      quick: bool = False) -> dict:
+def measure_documents(embedder, sizes_mb: list[float], pdf_pages: int, small: int, full: bool) -> dict:
     """Whole-process ingests. The recipe runs beside the project on every text up to 1.6 MB and
     on the small documents; on the 5 MB text and the PDF only with `full` (together ~6 minutes
-    more here, which would take the default run past ten). `quick` (the test suite's smoke run)
-    runs the recipe on the text only: its side is the same code for every input."""
+    more here, which would take the default run past ten)."""
     work = Path(tempfile.mkdtemp(prefix="bench-docs-"))
     results: dict = {}
     for size in sizes_mb:
@@ -143,12 +141,12 @@ def measure_documents(embedder, sizes_mb: list[float], pdf_pages: int, small: in
     if pdf_pages:
         path = work / f"report-{pdf_pages}-pages.pdf"
         path.write_bytes(pdf_report(pdf_pages))
-        results[f"pdf_{pdf_pages}_pages"] = ingest_in_fresh_processes([path], work, recipe=full and not quick)
+        results[f"pdf_{pdf_pages}_pages"] = ingest_in_fresh_processes([path], work, recipe=full)
         print(f"[bench] PDF: {results[f'pdf_{pdf_pages}_pages']}", file=sys.stderr, flush=True)
     if small:
         folder = work / "small"
         small_documents(small, folder)
-        results[f"small_{small}"] = ingest_in_fresh_processes([folder], work, recipe=not quick)
+        results[f"small_{small}"] = ingest_in_fresh_processes([folder], work)
         print(f"[bench] small documents: {results[f'small_{small}']}", file=sys.stderr, flush=True)
     texts = {k: v for k, v in results.items() if k.startswith("text_")}
     if "text_0.4mb" in texts and "text_1.6mb" in texts:
@@ -348,7 +346,8 @@ def verdict(ok: bool, gap: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.speed", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes, for CI (about a minute)")
+    parser.add_argument("--quick", action="store_true",
+                        help="small sizes, one document, for the test suite (about 1.5 minutes)")
     parser.add_argument("--full", action="store_true",
                         help="also the recipe on the 5 MB document and latency at 50,000 passages (~20 min here)")
     parser.add_argument("--sizes", default=None, help="index sizes for latency (default 1000; --full: 1000,10000,50000)")
@@ -360,7 +359,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.sizes, args.repeats, args.users = args.sizes or "300", 1, 10
-        args.documents, args.pdf_pages, args.small = "0.1", 5, 20
+        # One whole-process pair (project and recipe) on one text: the PDF and the many small
+        # files go through the same code, at their real sizes in the full run.
+        args.documents, args.pdf_pages, args.small = "0.1", 0, 0
         args.full = True  # small enough for the recipe's side of everything
     sizes = [int(s) for s in (args.sizes or ("1000,10000,50000" if args.full else "1000")).split(",")]
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -373,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[bench] {name} done at {time.perf_counter() - began:.0f}s", file=sys.stderr, flush=True)
 
     report["documents"] = measure_documents(embedder, [float(x) for x in args.documents.split(",")],
-                                            args.pdf_pages, args.small, args.full, args.quick)
+                                            args.pdf_pages, args.small, args.full)
     phase("ingestion, single documents and many small ones")
     shipped = list(iter_document_files([DOCUMENTS]))
     report["ingest_shipped"] = measure_ingestion(embedder, shipped, 1 if not args.full else args.repeats)

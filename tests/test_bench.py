@@ -32,12 +32,10 @@ def test_speed_quick_run_prints_every_figure():
     for key in ("documents", "ingest_shipped", "latency", "cold_start", "bot_load", "targets"):
         assert key in report
     documents = report["documents"]
-    for name in ("text_0.1mb", "pdf_5_pages", "small_20"):  # whole processes
-        row = documents[name]
-        assert row["project_passages"] > 0 and row["project_peak_rss_mb"] > 0, row
-    text = documents["text_0.1mb"]  # the recipe beside the project (the quick run skips its other rows)
-    assert text["recipe_chunks"] > 0 and text["recipe_peak_rss_mb"] > 0 and text["time_ratio"] > 0
-    assert documents["small_20"]["documents"] == 20 and documents["text_0.1mb"]["raw_encode_s"] > 0
+    row = documents["text_0.1mb"]  # whole processes, project beside the recipe
+    assert row["project_passages"] > 0 and row["recipe_chunks"] > 0, row
+    assert row["project_peak_rss_mb"] > 0 and row["recipe_peak_rss_mb"] > 0 and row["time_ratio"] > 0
+    assert row["raw_encode_s"] > 0
     assert report["bot_load"]["errors"] == 0 and report["bot_load"]["upload_indexed"]
     assert report["cold_start"]["project_peak_rss_mb"] > 0
     assert all(v["samples"] > 0 for v in report["latency"].values())

@@ -66,17 +66,17 @@ def ingest_cpu_side(data: bytes, name: str) -> int:
 
 
 def best_time(data: bytes, name: str, runs: int) -> float:
-    """CPU time of this process (other work on a shared machine does not count), the least of
-    several runs, with the garbage collector paused as `timeit` does: its full passes land at
-    arbitrary points of a run."""
+    """CPU time of this thread (neither other work on a shared machine nor threads that earlier
+    tests left running in this process count), the least of several runs, with the garbage
+    collector paused as `timeit` does: its full passes land at arbitrary points of a run."""
     times = []
     for _ in range(runs):
         gc.collect()
         gc.disable()
         try:
-            started = time.process_time()
+            started = time.thread_time()
             ingest_cpu_side(data, name)
-            times.append(time.process_time() - started)
+            times.append(time.thread_time() - started)
         finally:
             gc.enable()
     return min(times)
