@@ -65,6 +65,13 @@ def ingest_cpu_side(data: bytes, name: str) -> int:
     return len(chunks)
 
 
+def best_times(small: bytes, large: bytes, name: str, runs: int) -> tuple[float, float]:
+    """The best time of each, measured in turns: whatever slows this process for a while (a
+    full disk cache, memory left fragmented by earlier tests) falls on both sizes alike."""
+    times = [(best_time(small, name, 1), best_time(large, name, 1)) for _ in range(runs)]
+    return min(t for t, _ in times), min(t for _, t in times)
+
+
 def best_time(data: bytes, name: str, runs: int) -> float:
     """CPU time of this thread (neither other work on a shared machine nor threads that earlier
     tests left running in this process count), the least of several runs, with the garbage
@@ -97,7 +104,7 @@ def test_four_times_the_text_takes_at_most_five_times_as_long(suffix, base, make
     small, large = make(base), make(base * GROWTH)
     name = f"report.{suffix}"
     assert ingest_cpu_side(large, name) >= 3.5 * ingest_cpu_side(small, name)  # really four times the work
-    small_time, large_time = best_time(small, name, 3), best_time(large, name, 3)
+    small_time, large_time = best_times(small, large, name, 5)
     assert large_time <= ALLOWED * small_time, (
         f"{suffix}: {large_time:.2f} s of CPU for {GROWTH}x the text, against {small_time:.2f} s "
         f"({large_time / small_time:.1f}x, at most {ALLOWED}x allowed)")
