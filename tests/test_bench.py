@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
 
 
@@ -27,6 +29,7 @@ def test_eval_reports_project_and_baseline():
     assert project["evidence_in_cited"] >= baseline["evidence_in_cited"]
 
 
+@pytest.mark.large  # ~100 s: run by `make bench`, beside the full run it smoke-tests, to keep make test short
 def test_speed_quick_run_prints_every_figure():
     report = run_module("bench.speed", "--quick")
     for key in ("documents", "ingest_shipped", "latency", "cold_start", "bot_load", "targets"):
