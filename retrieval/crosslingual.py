@@ -156,7 +156,5 @@ class CrossLingualRetriever:
             return {t: self._by_text[t] for t in texts if t in self._by_text}
 
 
-
-
 def _spread(similarity: float) -> float:
     return (similarity - _SCALE_FLOOR) * _SCALE

@@ -40,6 +40,7 @@ from .loading import (SUPPORTED_SUFFIXES, DocumentError, LoadedDocument, is_web_
 from .originals import Originals
 from .settings import Settings
 from .store import LIVE, PENDING, REMOVED, RETIRED, ChunkRow, DocumentRecord, SentenceRow, Store, sentence_id
+from .store import chunk_id as make_chunk_id  # `chunk_id` names the value in _rows
 
 log = logging.getLogger(__name__)
 
@@ -562,7 +563,7 @@ def iter_document_files(paths: Iterable[Path]) -> list[Path]:
 def _rows(record: DocumentRecord, chunks: list[Chunk]) -> tuple[list[ChunkRow], list[SentenceRow]]:
     rows, sentences = [], []
     for c in chunks:
-        chunk_id = f"{record.key}:{c.ordinal:04d}"
+        chunk_id = make_chunk_id(record.key, c.ordinal)
         meta = {
             "key": record.key, "doc_id": record.doc_id, "title": record.title,
             "publisher": record.publisher, "date": record.date, "source": record.source,

@@ -18,6 +18,7 @@ from dataclasses import replace
 
 from .evidence import Candidate, dates_in, supports
 from .question import HEADING, SUBTITLE, TITLE, Question
+from .store import chunk_id
 
 _SEARCHED_FOR_TITLE = 4  # a title stands in one of a document's first passages
 _MAX_GAP = 50  # passages without sentences (a heading alone) leave gaps in the numbering
@@ -51,27 +52,26 @@ def label_candidates(question: Question, snapshot, scored: list[Candidate]) -> l
             top = next((c for c in ranked if c.key == top.key and _section(snapshot, c) not in ("", title)), top)
         label = _find(part.label, part.text, snapshot, top)
         if label is not None:
-            found.append(replace(top, chunk_id=label[0], index=label[1], text=label[2], start=label[3], end=label[4],
-                                 label_for=p))
+            found.append(replace(top, **label, label_for=p))
     return found
 
 
-def _find(kind: str, asked: str, snapshot, top: Candidate) -> tuple[str, int, str, int, int] | None:
-    """(chunk id, sentence index or -1, text, start, end) of the label in its passage's text."""
+def _find(kind: str, asked: str, snapshot, top: Candidate) -> dict | None:
+    """Where the label is in its passage's text: the Candidate fields that place it (a title or
+    heading has no sentence index: -1)."""
     record = snapshot.records[top.key]
     if kind in (TITLE, SUBTITLE):
-        for chunk in _chunks(snapshot, top.key, 0, record.chunks, _SEARCHED_FOR_TITLE):
-            spans = chunk.spans
-            head = chunk.text[:spans[0][0]] if spans else chunk.text
-            at = head.find(record.title) if record.title else -1
+        for chunk in _chunks(snapshot, top.key, min(record.chunks, _SEARCHED_FOR_TITLE)):
+            at = _head(chunk).find(record.title) if record.title else -1
             if at < 0:
                 continue
+            after = at + len(record.title)
             if kind == TITLE:
-                return chunk.chunk_id, -1, record.title, at, at + len(record.title)
-            for j, (a, b) in enumerate(spans):  # the first line of text under the title
+                return _placed(chunk, -1, at, after)
+            for j, (a, b) in enumerate(chunk.spans):  # the first line of text under the title
                 text = chunk.text[a:b]
-                if a >= at + len(record.title) and not _only_a_date(text) and not _BYLINE.match(text):
-                    return chunk.chunk_id, j, text, a, b
+                if a >= after and not _only_a_date(text) and not _BYLINE.match(text):
+                    return _placed(chunk, j, a, b)
             return None
         return None
     number = _NUMBERED.search(asked)
@@ -80,12 +80,20 @@ def _find(kind: str, asked: str, snapshot, top: Candidate) -> tuple[str, int, st
     if not section:
         return None
     for chunk in _section_starts(snapshot, top, section, record.chunks):
-        spans = chunk.spans
-        head = chunk.text[:spans[0][0]] if spans else chunk.text
-        at = head.find(section)
+        at = _head(chunk).find(section)
         if at >= 0:
-            return chunk.chunk_id, -1, section, at, at + len(section)
+            return _placed(chunk, -1, at, at + len(section))
     return None
+
+
+def _head(chunk) -> str:
+    """A passage's text before its first sentence: the title and heading it opens with, if any."""
+    spans = chunk.spans
+    return chunk.text[:spans[0][0]] if spans else chunk.text
+
+
+def _placed(chunk, index: int, start: int, end: int) -> dict:
+    return {"chunk_id": chunk.chunk_id, "index": index, "text": chunk.text[start:end], "start": start, "end": end}
 
 
 def _section(snapshot, c: Candidate) -> str:
@@ -104,22 +112,22 @@ def _section_starts(snapshot, top: Candidate, section: str, count: int) -> Itera
     if here.metadata.get("section") == section:
         ordinal = int(here.metadata.get("ordinal", 0))
         for o in range(ordinal, max(-1, ordinal - _MAX_GAP), -1):
-            chunk = snapshot.chunks.get(f"{top.key}:{o:04d}")
+            chunk = snapshot.chunks.get(chunk_id(top.key, o))
             if chunk is not None and chunk.metadata.get("section") != section:
                 return
             if chunk is not None:
                 yield chunk
         return
-    for chunk in _chunks(snapshot, top.key, 0, count, count):
+    for chunk in _chunks(snapshot, top.key, count):
         if chunk.metadata.get("section") == section:
             yield chunk
 
 
-def _chunks(snapshot, key: str, first: int, count: int, limit: int) -> Iterator:
-    """Up to `limit` of a document's passages in order, from ordinal `first`."""
-    seen, gap, ordinal = 0, 0, first
-    while seen < min(limit, count) and gap <= _MAX_GAP:
-        chunk = snapshot.chunks.get(f"{key}:{ordinal:04d}")
+def _chunks(snapshot, key: str, limit: int) -> Iterator:
+    """A document's first `limit` passages, in order."""
+    seen, gap, ordinal = 0, 0, 0
+    while seen < limit and gap <= _MAX_GAP:
+        chunk = snapshot.chunks.get(chunk_id(key, ordinal))
         ordinal += 1
         if chunk is None:
             gap += 1

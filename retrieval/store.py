@@ -75,6 +75,11 @@ class DocumentRecord:
         return cls(**known)
 
 
+def chunk_id(key: str, ordinal: int) -> str:
+    """The id a version's passage number `ordinal` (and its vectors) is stored under."""
+    return f"{key}:{ordinal:04d}"
+
+
 def sentence_id(chunk_id: str, j: int) -> str:
     """The id a chunk's j-th sentence (and its vectors) is stored under."""
     return f"{chunk_id}/{j:03d}"
