@@ -228,7 +228,29 @@ def _looks_like_heading(line: str) -> bool:
     return capitalised / len(words) >= 0.6
 
 
+# A line that starts a block of its own: a list item, a heading, a quotation, a table row.
+_BLOCK_LINE = re.compile(r"[ \t]*(?:[-*+•][ \t]|\d{1,3}[.)][ \t]|#|>|\||```)")
+_WRAP_WIDTH = 60  # a line this long that stops mid-sentence was wrapped by the writer's editor
+_SENTENCE_END = re.compile(r"[.!?:;\"”’)]\s*$")
+
+
+def _unwrap_plain(text: str) -> str:
+    """Hard-wrapped paragraphs rejoined, each line break that only wrapped a sentence made a
+    space (same length, so offsets hold): else every wrapped line would be cut into a sentence of
+    its own. A break stays where the next line continues nothing: a list item, a new sentence
+    after a short line (a dateline, a caption, a heading)."""
+    lines = text.split("\n")
+    out = []
+    for i, line in enumerate(lines):
+        nxt = lines[i + 1] if i + 1 < len(lines) else ""
+        wrapped = (line.strip() and nxt.strip() and not _BLOCK_LINE.match(nxt)
+                   and (nxt.lstrip()[:1].islower() or (len(line) >= _WRAP_WIDTH and not _SENTENCE_END.search(line))))
+        out.append(line + (" " if wrapped else "\n"))
+    return "".join(out)[:len(text)]
+
+
 def _load_plain(text: str, name: str) -> LoadedDocument:
+    text = _unwrap_plain(text)
     spans = _paragraph_spans(text)
     lines = [text[a:b] for a, b in spans]
     kinds: list[str | None] = ["paragraph"] * len(spans)
@@ -376,10 +398,27 @@ _MD_ESCAPED = re.compile("\ue000(\\d+)\ue001")
 def render_inline_markdown(text: str) -> str:
     # Escaped characters ("\*") are literal: set aside before the syntax is read, restored after.
     text = _MD_ESCAPE.sub(lambda m: f"\ue000{ord(m.group(1))}\ue001", text)
+    text = _join_soft_breaks(text)
     for pattern, replacement in _MD_INLINE:
         text = pattern.sub(replacement, text)
     text = _MD_ESCAPED.sub(lambda m: chr(int(m.group(1))), text)
     return "\n".join(line.strip() for line in text.split("\n") if line.strip())
+
+
+def _join_soft_breaks(text: str) -> str:
+    """A single line break inside a Markdown paragraph is a space (the writer's editor wrapped the
+    line), unless the next line starts a list item, heading, quotation or table row, or the line
+    ends in a hard break (two spaces or a backslash)."""
+    lines = [line for line in text.split("\n") if line.strip()]
+    out: list[str] = []
+    hard_before = False
+    for i, line in enumerate(lines):
+        hard = line.endswith(("  ", "\\"))
+        if i:
+            out.append("\n" if hard_before or _BLOCK_LINE.match(line) else " ")
+        out.append(line.rstrip().rstrip("\\").rstrip() if hard else line.strip())
+        hard_before = hard
+    return "".join(out)
 
 
 def _parse_front_matter(block: str) -> dict[str, str]:

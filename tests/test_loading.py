@@ -204,10 +204,27 @@ def test_instructions_and_markup_in_documents_are_just_text():
         ("![a chart](chart.png) Figure text", "Figure text"),
         ("Use `code` and \\*literal stars\\*", "Use code and *literal stars*"),
         ("> quoted line", "quoted line"),
+        # A line wrapped by the writer's editor is one sentence; a list or a hard break is not.
+        ("The crew of six new\nHarbour Department employees starts in May.",
+         "The crew of six new Harbour Department employees starts in May."),
+        ("Two measures:\n- raise the walls\n- train the crews", "Two measures:\nraise the walls\ntrain the crews"),
+        ("First line  \nSecond line", "First line\nSecond line"),
     ],
 )
 def test_markdown_inline_syntax_is_rendered_as_a_reader_sees_it(markdown, text):
     doc = load_document(f"# Title\n\n{markdown}\n".encode(), "note.md")
     body = [b for b in doc.blocks if b.kind == "paragraph"]
     assert [b.text for b in body] == [text]
+    assert all(doc.text[b.start:b.end] == b.text for b in doc.blocks)
+
+
+def test_hard_wrapped_plain_text_keeps_its_sentences_whole():
+    text = ("Harbour Renewal\n\nThe Port Authority obligated four million euros to repair the breakwater by\n"
+            "hiring a crew of six new Harbour Department employees who will work only on the\n"
+            "seawall. Work starts in May.\n\nTimeline\nMay: survey\nJune: repairs\n")
+    doc = load_document(text.encode(), "report.txt")
+    body = [b.text for b in doc.blocks if b.kind == "paragraph"]
+    assert ("The Port Authority obligated four million euros to repair the breakwater by hiring a crew of six new "
+            "Harbour Department employees who will work only on the seawall. Work starts in May.") in body
+    assert any("May: survey\nJune: repairs" in b for b in body)  # short lines stay lines
     assert all(doc.text[b.start:b.end] == b.text for b in doc.blocks)
