@@ -39,7 +39,10 @@ _PASS_OFF = re.compile(
     r"\bin\s+(?:his|her|their|its)\s+(?:own\s+)?voice\b|\bpretend\s+(?:that\s+)?you(?:\s+are|'re)\b"
     r"|\b(?:fresh|new|original)\s+(?:quotes?|quotation)\b|\battribute\s+(?:it|this|that|them)\s+to\b"
     r"|\b(?:state|present|report|cite|quote)\s+(?:it|this|that|one|them)\s+as\s+(?:a\s+)?fact\b"
-    r"|\bjust\s+(?:estimate|guess|assume|make)\b|\bso\s+(?:that\s+)?it\s+looks\s+(?:official|real|authentic|genuine)\b",
+    r"|\bjust\s+(?:estimate|guess|assume|make)\b|\bso\s+(?:that\s+)?it\s+looks\s+(?:official|real|authentic|genuine)\b"
+    # Dictating the answer: "…, and then tell me that the water is safe" (a request, not "did it say that …?").
+    r"|(?:^|[.,;:!?]\s*|\b(?:and|then)\s+)(?:please\s+)?(?:tell|assure|reassure|convince)\s+"
+    r"(?:me|us|everyone|users|people|readers)\s+that\b",
     re.I)
 _FABRICATION_TOPIC = re.compile(
     _REQUEST + r"(?:make\s+up|invent|fabricate|fake|forge|write|draft|create|generate|compose|give me|"
