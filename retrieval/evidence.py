@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .keyword import tokenize
-from .question import DATE, MONEY, NAME, NUMBER, OTHER, PERCENT, PLACE, QUOTE, REASON, REQUIRED, WHERE, WHO, Question
+from .question import (DATE, MEASURE, MONEY, NAME, NUMBER, OTHER, PERCENT, PLACE, QUOTE, REASON, REQUIRED, WHERE, WHO,
+                       Question)
 from .store import sentence_id
 from .thresholds import THRESHOLDS as T
 
@@ -176,7 +177,7 @@ def _of_unit(value: str, at: int, unit: frozenset[str], words: list[tuple[int, s
         return "%" in value or "percent" in low or low in _SHARE_WORDS
     if re.match(r"[$€£¥₩]", value) or "%" in value or "percent" in low:
         return False  # a count of things is neither money nor a share
-    if not unit & set().union(*(stems for _, stems in words)):
+    if MEASURE not in unit and not unit & set().union(*(stems for _, stems in words)):
         return True  # the sentence calls the things counted otherwise ("staff": "employees")
     index = next((i for i, (start, _) in enumerate(words) if start >= at), len(words))
     after = set().union(*(stems for _, stems in words[index:index + _UNIT_WINDOW])) if index < len(words) else set()
@@ -227,11 +228,17 @@ def weighted(f: dict[str, float], t) -> float:
 
 def score_sentences(question: Question, snapshot, chunk_ids: Sequence[str], part_vectors: np.ndarray,
                     sentence_vectors: dict[str, np.ndarray], passage_sims: dict[str, list[float]],
-                    whole: np.ndarray | None = None, retrieval: dict[str, float] | None = None) -> list[Candidate]:
+                    whole: np.ndarray | None = None, retrieval: dict[str, float] | None = None,
+                    related: dict[str, set[str]] | None = None) -> list[Candidate]:
     """`whole` is the whole question's vector: a part ("and who was it in 2023?") often leaves
     its subject to the rest of the question, so a part's similarity is the better of the two.
-    `retrieval` is each passage's fused retrieval score, relative to the best (0–1)."""
+    `retrieval` is each passage's fused retrieval score, relative to the best (0–1). `related`
+    gives, for a word of the question, the passages' words that mean it (wordsense.py)."""
     parts = question.parts
+    # What each part asks about, each word with the words that stand for it ("staff": "employees").
+    senses = [{t: {t} | (related or {}).get(t, set()) for t in part.focus} for part in parts]
+    focus_words = [set().union(*s.values()) if s else set() for s in senses]
+    units = [_unit(part.unit, sense, snapshot) for part, sense in zip(parts, senses)]
     asked_words = question.words | {t for t in tokenize(question.context)}
     asked = question.text + " " + question.context
     anchors = _anchors(question, snapshot)
@@ -273,11 +280,11 @@ def score_sentences(question: Question, snapshot, chunk_ids: Sequence[str], part
                     # sentence (or its neighbours) that names the country asked about.
                     "typed": 1.0 if part.answer_type in REQUIRED and (
                         _names_covered(part, about) or sims[p] >= T.strong_similarity) and holds(
-                        part.answer_type, text, asked, asked_words, set(part.focus), T.near_words, part.unit) else 0.0,
+                        part.answer_type, text, asked, asked_words, focus_words[p], T.near_words, units[p]) else 0.0,
                     "cue": 1.0 if part.answer_type in SOFT and holds(
-                        part.answer_type, text, asked, asked_words, set(part.focus), T.near_words) else 0.0,
-                    "focus": (sum(w for t, w in part.focus.items() if t in tokens[j]) / sum(part.focus.values())
-                              if part.focus else 0.0),
+                        part.answer_type, text, asked, asked_words, focus_words[p], T.near_words) else 0.0,
+                    "focus": (sum(w for t, w in part.focus.items() if senses[p][t] & tokens[j])
+                              / sum(part.focus.values()) if part.focus else 0.0),
                     "anchor": anchor,
                     "recency": fresh,
                     "length": min(len(tokens[j]), _LONG) / _LONG,
@@ -285,7 +292,7 @@ def score_sentences(question: Question, snapshot, chunk_ids: Sequence[str], part
                     # Not scored: whether the sentence (with its neighbours) names anything the
                     # part names, so that a shared common word alone does not make it support.
                     "named": _named(part, about),
-                    "asks": 1.0 if not part.focus or part.focus.keys() & tokens[j] else 0.0,
+                    "asks": 1.0 if not part.focus or focus_words[p] & tokens[j] else 0.0,
                 }
                 features.append(f)
                 scores.append(weighted(f, T))
@@ -293,6 +300,17 @@ def score_sentences(question: Question, snapshot, chunk_ids: Sequence[str], part
             candidates.append(Candidate(chunk_id, chunk.key, record.date, j, text, a, b, features, scores,
                                         best, scores[best]))
     return candidates
+
+
+def _unit(unit: frozenset[str], senses: dict[str, set[str]], snapshot) -> frozenset[str]:
+    """What a figure must be a figure of, with the words that mean it. Things no document names
+    ("how many tugboats") can only be counted under another name: one of those words must then
+    follow the figure, else any count in the sentence would pass for them."""
+    things = {u for u in unit if u not in (MONEY, PERCENT, MEASURE)}
+    expanded = set(unit).union(*(senses.get(u, set()) for u in things))
+    if things and not any(snapshot.keyword.knows(u) for u in things):
+        expanded.add(MEASURE)
+    return frozenset(expanded)
 
 
 def _named(part, window: set[str]) -> float:

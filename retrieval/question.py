@@ -74,7 +74,12 @@ _NEW_TOPIC = re.compile(r"^\s*(?:and|but|also|so)?[\s,]*(?:what|how)?\s*(?:about
 _OLD_TOPIC = re.compile(r"\b(?:about|on|regarding|concerning|for|with regard to)\s+", re.I)
 # Words that frame a question rather than say what it is about.
 _FURNITURE = frozenset(tokenize("still case true exactly actually really anything something specifically "
-                                "particular name named called kind sort many much"))
+                                "particular name named called kind sort many much get gets got getting"))
+# Words that name the kind of value asked for ("how much money", "in what year"): the value itself
+# answers them, so a sentence need not repeat them to speak to what is asked.
+_KIND_WORDS = {NUMBER: frozenset(tokenize("number amount figure total sum count quantity money dollars")),
+               DATE: frozenset(tokenize("date year month day time")),
+               PLACE: frozenset(tokenize("city town country place location"))}
 # Capitalised, but not names: months and days date things, they do not say what is asked about.
 _NOT_NAMES = frozenset(tokenize("january february march april may june july august september october november "
                                 "december monday tuesday wednesday thursday friday saturday sunday"))
@@ -222,7 +227,8 @@ def _part(text: str, idf) -> Part:
     names = {t for m in _CAPITALISED.finditer(_LEAD.sub("", text)[1:]) for t in tokenize(m.group(0))} - _NOT_NAMES
     weights = {w: idf(w) for w in _content(text)}
     kind = answer_type(text)
-    return Part(text, weights, kind, surface, {w: v for w, v in weights.items() if w not in names}, names,
+    focus = {w: v for w, v in weights.items() if w not in names and w not in _KIND_WORDS.get(kind, ())}
+    return Part(text, weights, kind, surface, focus, names,
                 figure_unit(text) if kind == NUMBER else frozenset(), label_asked(text))
 
 
@@ -251,7 +257,7 @@ def label_asked(text: str) -> str:
     return next((kind for kind, pattern in _LABELS if pattern.search(text)), "")
 
 
-MONEY, PERCENT = "\x00money", "\x00percent"
+MONEY, PERCENT, MEASURE = "\x00money", "\x00percent", "\x00measure"  # MEASURE: the unit must be written
 _MONEY = re.compile(r"\b(?:how much (?:money|funding|did .{0,40} (?:cost|spend|pay|invest|receive|get|give|budget|raise))"
                     r"|(?:cost|costs|price|budget|budgeted|funding|funded|spend|spent|spending|invest|investment|"
                     r"grant|grants|dollars?|paid|pay|salary|fee|fees|fine|loan|appropriat\w*)\b)", re.I)
@@ -266,7 +272,12 @@ def figure_unit(text: str) -> frozenset[str]:
     """What a figure asked for must be a figure of: counted things, money, a share, a unit."""
     if m := _IN_UNIT.search(text):
         unit = m.group(1).lower()
-        return frozenset(tokenize(unit)) | ({"ppb"} if "billion" in unit else {"ppm"} if "million" in unit else set())
+        if unit == "percent":
+            return frozenset({PERCENT})
+        if unit in ("dollars", "euros"):
+            return frozenset({MONEY})
+        return frozenset(tokenize(unit)) | {MEASURE} | ({"ppb"} if "billion" in unit else {"ppm"} if "million" in unit
+                                                        else set())
     if m := _HOW_MANY.search(text):
         return frozenset(tokenize(m.group(1)))  # "how many lead pipes": a figure of lead pipes (or lines)
     if _PERCENT.search(text):

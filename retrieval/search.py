@@ -18,6 +18,8 @@ from .index import Index, Snapshot
 from .keyword import tokenize
 from .labels import label_candidates
 from .question import Question, analyse
+from .thresholds import THRESHOLDS as T
+from .wordsense import RelatedWords
 
 RRF_K = 60
 _DENSE_CHUNKS = 30
@@ -94,6 +96,7 @@ class Retriever:
     def __init__(self, index: Index, embedder: Embedder) -> None:
         self.index = index
         self.embedder = embedder
+        self.related_words = RelatedWords(embedder)
 
     def retrieve(self, query: str, k: int, history: tuple[str, ...] | list[str] = ()) -> Retrieval:
         snapshot = self.index.snapshot()
@@ -127,8 +130,10 @@ class Retriever:
         sentence_vectors = store.sentence_vectors(
             [sid for cid in candidates for sid in snapshot.chunks[cid].sentence_ids()])
         top = max(fused.values(), default=1.0)
+        asked = {t: p.surface.get(t, t) for p in question.parts for t in p.focus}
+        related = self.related_words.related(asked, (snapshot.chunks[c].text for c in candidates), T.focus_synonym)
         scored = score_sentences(question, snapshot, candidates, part_vectors, sentence_vectors, passage_sims, whole,
-                                 {c: fused[c] / top for c in candidates})
+                                 {c: fused[c] / top for c in candidates}, related)
         if any(p.label for p in question.parts):
             labels = label_candidates(question, snapshot, scored)
             scored += labels

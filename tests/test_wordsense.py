@@ -1,0 +1,67 @@
+"""Questions put in other words than the sentence that answers them ("staff": "employees").
+
+The document is made up here, so nothing rests on the shipped corpus: a figure asked about in
+other words is still found beside what it counts, and a figure of something else is still not
+taken for it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from retrieval.keyword import tokenize
+from retrieval.wordsense import RelatedWords
+
+REPORT = """---
+title: Harbour Renewal Progress Report
+publisher: Port Authority of Kerrow
+date: 2026-03-02
+---
+
+# Harbour Renewal Progress Report
+
+The Port Authority of Kerrow obligated 4 million euros to repair the breakwater by hiring a crew of six new
+Harbour Department employees who will work only on the seawall.
+
+The authority estimates that every year the new seawall will protect up to 1,200 homes from winter flooding.
+
+Ferry crossings to the islands rose to 310 a week after the new pier opened.
+"""
+
+
+def test_words_that_mean_a_question_word_are_found(embedder):
+    words = RelatedWords(embedder)
+    asked = {tokenize(w)[0]: w for w in ("staff", "newborns")}
+    found = words.related(asked, ["The town hired four new employees.", "Up to 900 infants were spared."], 0.7)
+    assert "employe" in found["staff"] and "infant" in found["newborn"]
+    assert not found["staff"] & {"town", "hire", "spare"} and not found["newborn"] & {"town", "employe"}
+    assert words.related(asked, ["The town hired four new employees."], 1.01) == {}  # switched off
+
+
+@pytest.fixture(scope="module")
+def services(tmp_path_factory, embedder):
+    from retrieval.service import Services
+    from retrieval.settings import Settings
+
+    root = tmp_path_factory.mktemp("wordsense")
+    docs = root / "documents"
+    docs.mkdir()
+    (docs / "harbour.md").write_text(REPORT, encoding="utf-8")
+    built = Services(Settings(data_dir=root / "var", documents_dir=docs, multilingual_model=""), embedder=embedder)
+    built.index.ingest_path(docs / "harbour.md")
+    return built
+
+
+@pytest.mark.parametrize("question, figure", [
+    ("How many extra staff did the Kerrow port authority take on just for mending the breakwater?", "six"),
+    ("Each year, how many houses does the authority think the rebuilt sea barrier will shield?", "1,200"),
+])
+def test_a_figure_asked_for_in_other_words_is_quoted(services, question, figure):
+    answer = services.answer(question)
+    assert not answer.abstained, answer.answer
+    assert figure in answer.answer and answer.citations
+
+
+def test_a_figure_of_something_else_is_not_taken_for_the_one_asked(services):
+    answer = services.answer("How many tugboats does the Kerrow port authority own?")
+    assert answer.abstained, answer.answer
