@@ -13,11 +13,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from .embedding import Embedder
-from .evidence import Candidate, score_sentences
+from .evidence import Candidate, score_sentences, value_spans
 from .index import Index, Snapshot
 from .keyword import tokenize
 from .labels import label_candidates
-from .question import Question, analyse
+from .question import REQUIRED, Question, analyse
 from .thresholds import THRESHOLDS as T
 from .wordsense import RelatedWords
 
@@ -130,8 +130,7 @@ class Retriever:
         sentence_vectors = store.sentence_vectors(
             [sid for cid in candidates for sid in snapshot.chunks[cid].sentence_ids()])
         top = max(fused.values(), default=1.0)
-        asked = {t: p.surface.get(t, t) for p in question.parts for t in p.focus}
-        related = self.related_words.related(asked, (snapshot.chunks[c].text for c in candidates), T.focus_synonym)
+        related = self._related_words(question, snapshot, candidates)
         scored = score_sentences(question, snapshot, candidates, part_vectors, sentence_vectors, passage_sims, whole,
                                  {c: fused[c] / top for c in candidates}, related)
         if any(p.label for p in question.parts):
@@ -142,6 +141,18 @@ class Retriever:
         unknown = [{t for t in p.surface if not snapshot.keyword.knows(t)} for p in question.parts]
         return Retrieval(question.query, _diversify(passages, k, len(question.parts)), query_tokens, question,
                          scored, unknown=unknown, pool={p.chunk_id: p for p in passages})
+
+    def _related_words(self, question: Question, snapshot: Snapshot, chunk_ids: list[str]) -> dict[str, set[str]]:
+        """Words of the sentences that hold what a part asks for (a figure, a date, a name) that
+        mean the part's words: only there can a paraphrase decide between answering and
+        declining, and only their new words cost an embedding."""
+        typed = [p for p in question.parts if p.answer_type in REQUIRED and p.focus]
+        if not typed:
+            return {}
+        texts = [chunk.text[a:b] for cid in chunk_ids for chunk in (snapshot.chunks[cid],) for a, b in chunk.spans
+                 if any(value_spans(p.answer_type, chunk.text[a:b]) for p in typed)]
+        asked = {t: p.surface.get(t, t) for p in typed for t in p.focus}
+        return self.related_words.related(asked, texts, T.focus_synonym)
 
 
 def _passages(snapshot: Snapshot, chunk_ids: list[str], scored: list[Candidate],
