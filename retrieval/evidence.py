@@ -155,7 +155,7 @@ def holds(answer_type: str, sentence: str, asked: str, asked_words: set[str],
     found = [(v, at) for v, at in value_spans(answer_type, sentence) if _new(answer_type, v, asked_low, asked_words)]
     words = [(m.start(), set(tokenize(m.group(0)))) for m in _WORD.finditer(sentence)]
     if unit and answer_type == NUMBER:
-        found = [(v, at) for v, at in found if _of_unit(v, at, unit, words)]
+        found = [(v, at) for v, at in found if _of_unit(v, at, unit, words, sentence)]
     if not found or not focus or answer_type in (QUOTE, REASON):
         return bool(found)
     anchors = [i for i, (_, stems) in enumerate(words) if stems & focus]
@@ -168,9 +168,11 @@ def holds(answer_type: str, sentence: str, asked: str, asked_words: set[str],
     return False
 
 
-def _of_unit(value: str, at: int, unit: frozenset[str], words: list[tuple[int, set[str]]]) -> bool:
+def _of_unit(value: str, at: int, unit: frozenset[str], words: list[tuple[int, set[str]]], sentence: str) -> bool:
     low = value.lower()
-    if MONEY in unit:
+    if MONEY in unit:  # an amount, or a share of one ("3.5% of GDP", "49 percent of the funds")
+        if ("%" in value or "percent" in low) and re.match(r"\s*of\b", sentence[at + len(value):]):
+            return True
         return bool(re.match(r"[$€£¥₩]", value)) or "dollar" in low or bool(re.search(r"million|billion|trillion", low)) \
             and any("dollar" in w for _, stems in words for w in stems)
     if PERCENT in unit:

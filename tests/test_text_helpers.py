@@ -248,6 +248,9 @@ def test_what_is_asked_must_stand_near_what_it_is_about(answer_type, sentence, f
         ("What lead level, in parts per billion, does the rule set?", "The rule must be met within 10 years.", False),
         ("What share of the fund, in percent, goes to grants?", "Grants take 49 percent of the fund.", True),
         ("How many extra staff did the town hire?", "The town hired four new employees.", True),
+        # An amount may be given as a share of one; a bare change in percent is no amount.
+        ("How much will the country spend on defence?", "It pledged to raise defence spending to 3.5% of GDP.", True),
+        ("How much did the program cost?", "Its costs fell 20% after the reform.", False),
     ],
 )
 def test_a_figure_must_be_of_what_is_asked(question, sentence, holds_it):
