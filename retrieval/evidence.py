@@ -393,7 +393,8 @@ def judge(question: Question, candidates: list[Candidate], unknown: Sequence[set
             typed = [c for c in supporting if c.features[p]["typed"] > 0 and c.scores[p] >= top - T.typed_within
                      and (c.features[p]["focus"] >= T.min_focus or not part.focus)]
             if typed:
-                verdicts.append(PartVerdict(p, ANSWERED, _pick(typed + named, p, per_part, question.temporal)))
+                picked = _pick(typed + named, p, per_part, question.temporal)
+                verdicts.append(PartVerdict(p, ANSWERED, picked + _given_otherwise(question, part, picked, supporting)))
             elif supporting or topical:  # on the subject, without what is asked
                 verdicts.append(PartVerdict(p, UNSTATED, _pick(supporting or topical, p, 2), _MISSING[part.answer_type]))
             else:
@@ -404,6 +405,25 @@ def judge(question: Question, candidates: list[Candidate], unknown: Sequence[set
         else:
             verdicts.append(PartVerdict(p, ABSENT))
     return verdicts
+
+
+def _given_otherwise(question: Question, part, picked: list[Candidate], supporting: list[Candidate]) -> list[Candidate]:
+    """The same thing given otherwise by a source of another date: a sentence naming everything
+    the question names, as the answer does, with another figure, date or name of the kind asked
+    ("Milwaukee: $30 million" in October, "$41 million" in May). Both are shown, each with its
+    date; a sentence about another city or programme is not, since it does not name them all."""
+    if not part.names or not picked or not part.names <= set(tokenize(picked[0].text)):
+        return []
+    asked = question.text + " " + question.context
+    given = values(part.answer_type, picked[0].text, asked, question.words)
+    dates = {c.date for c in picked}
+    for c in supporting:
+        if c.date and c.date not in dates and c not in picked and part.names <= set(tokenize(c.text)) \
+                and holds(part.answer_type, c.text, asked, question.words, unit=part.unit):
+            other = values(part.answer_type, c.text, asked, question.words)
+            if other and given and not other & given:
+                return [c]
+    return []
 
 
 _MISSING = {DATE: "a date", NUMBER: "that figure", NAME: "a name", PLACE: "the place", QUOTE: "the exact words",

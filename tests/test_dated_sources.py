@@ -1,0 +1,66 @@
+"""Sources of different dates that give the same thing differently, asked about without "now"
+or "still": both are shown, newest first, each with its date; another subject's figure is not.
+
+The documents are made up here, so nothing rests on the shipped corpus.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+SPRING = """---
+title: Harbour Fund Spring Update
+publisher: Coastal Office
+date: 2025-03-10
+---
+
+# Harbour Fund Spring Update
+
+In Portmere, $12 million from the Harbour Fund has put the town on track to rebuild every quay within five years.
+
+Lowtown received $5 million from the Harbour Fund to repair its breakwater.
+"""
+
+AUTUMN = """---
+title: Harbour Fund Autumn Update
+publisher: Coastal Office
+date: 2025-10-02
+---
+
+# Harbour Fund Autumn Update
+
+Quay rebuilding is underway in Portmere through a $9 million investment from the Harbour Fund.
+
+The fund's board meets twice a year to review progress.
+"""
+
+
+@pytest.fixture(scope="module")
+def services(tmp_path_factory, embedder):
+    from retrieval.service import Services
+    from retrieval.settings import Settings
+
+    root = tmp_path_factory.mktemp("dated")
+    docs = root / "documents"
+    docs.mkdir()
+    (docs / "spring.md").write_text(SPRING, encoding="utf-8")
+    (docs / "autumn.md").write_text(AUTUMN, encoding="utf-8")
+    built = Services(Settings(data_dir=root / "var", documents_dir=docs, multilingual_model=""), embedder=embedder)
+    for path in sorted(docs.iterdir()):
+        built.index.ingest_path(path)
+    return built
+
+
+def test_a_figure_given_otherwise_by_an_older_source_is_shown_with_its_date(services):
+    answer = services.answer("How much Harbour Fund money is Portmere's quay rebuilding getting?")
+    assert not answer.abstained, answer.answer
+    text = answer.answer
+    assert text.startswith("As of 2025-10-02 (newest source):") and "$9 million" in text
+    assert "Earlier, on 2025-03-10:" in text and "$12 million" in text
+    assert text.index("$9 million") < text.index("$12 million")
+    assert "Lowtown" not in text  # another town's figure is not an earlier value of this one
+
+
+def test_one_source_alone_is_not_laid_out_by_date(services):
+    answer = services.answer("How much Harbour Fund money did Lowtown receive for its breakwater?")
+    assert "$5 million" in answer.answer and "Earlier" not in answer.answer and "As of" not in answer.answer
