@@ -247,6 +247,12 @@ def score_sentences(question: Question, snapshot, chunk_ids: Sequence[str], part
     dates = sorted({snapshot.records[snapshot.chunks[c].key].date for c in chunk_ids} - {""})
     recency = {d: (i / (len(dates) - 1) if len(dates) > 1 else 1.0) for i, d in enumerate(dates)}
     candidates: list[Candidate] = []
+    # The question's names that a candidate passage on the subject does use: a sentence leaving
+    # one of them out is then about something else ("Denver has 25,000 lead lines" for "how many
+    # does Chicago have", Chicago being named elsewhere), not the same thing in other words.
+    used_names = [part.names & set().union(*(tokenize(snapshot.chunks[c].text) for c in chunk_ids
+                                             if passage_sims[c][p] >= T.min_similarity))
+                  for p, part in enumerate(parts)]
     for chunk_id in chunk_ids:
         chunk = snapshot.chunks[chunk_id]
         record = snapshot.records[chunk.key]
@@ -281,7 +287,8 @@ def score_sentences(question: Question, snapshot, chunk_ids: Sequence[str], part
                     # What is asked, about what is named: the figure near "submarines", in a
                     # sentence (or its neighbours) that names the country asked about.
                     "typed": 1.0 if part.answer_type in REQUIRED and (
-                        _names_covered(part, about) or sims[p] >= T.strong_similarity) and holds(
+                        _names_covered(part, about) or (sims[p] >= T.strong_similarity
+                                                         and not (part.names - about) & used_names[p])) and holds(
                         part.answer_type, text, asked, asked_words, focus_words[p], T.near_words, units[p]) else 0.0,
                     "cue": 1.0 if part.answer_type in SOFT and holds(
                         part.answer_type, text, asked, asked_words, focus_words[p], T.near_words) else 0.0,
@@ -323,7 +330,7 @@ def _names_covered(part, window: set[str]) -> bool:
     """A sentence answering "how many pipes does Chicago have" is about Chicago (with its
     neighbours or its document's title): one of the names must be there, of several names most
     of them. A name paraphrased ("America": "the U.S.") leaves the meaning close: the caller
-    lets a close sentence through."""
+    lets a close sentence through, unless the passages on the subject use the name itself."""
     named = {t: w for t, w in part.weights.items() if t in part.names}
     if not named:
         return True

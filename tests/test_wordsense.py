@@ -26,6 +26,17 @@ Harbour Department employees who will work only on the seawall.
 The authority estimates that every year the new seawall will protect up to 1,200 homes from winter flooding.
 
 Ferry crossings to the islands rose to 310 a week after the new pier opened.
+
+Stonehaven has replaced 3,000 harbour mooring posts since 2020.
+"""
+
+MEMBERS = """---
+title: Harbour Renewal Programme Members
+publisher: Port Authority of Kerrow
+date: 2026-03-02
+---
+
+Ardmore joined the authority's harbour renewal programme last year, and Stonehaven has been a member since 2019.
 """
 
 
@@ -47,14 +58,16 @@ def services(tmp_path_factory, embedder):
     docs = root / "documents"
     docs.mkdir()
     (docs / "harbour.md").write_text(REPORT, encoding="utf-8")
+    (docs / "members.md").write_text(MEMBERS, encoding="utf-8")
     built = Services(Settings(data_dir=root / "var", documents_dir=docs, multilingual_model=""), embedder=embedder)
-    built.index.ingest_path(docs / "harbour.md")
+    for path in sorted(docs.iterdir()):
+        built.index.ingest_path(path)
     return built
 
 
 @pytest.mark.parametrize("question, figure", [
     ("How many extra staff did the Kerrow port authority take on just for mending the breakwater?", "six"),
-    ("Each year, how many houses does the authority think the rebuilt sea barrier will shield?", "1,200"),
+    ("By the authority's estimate, how many houses will the new seawall shield from flooding each year?", "1,200"),
 ])
 def test_a_figure_asked_for_in_other_words_is_quoted(services, question, figure):
     answer = services.answer(question)
@@ -62,6 +75,10 @@ def test_a_figure_asked_for_in_other_words_is_quoted(services, question, figure)
     assert figure in answer.answer and answer.citations
 
 
-def test_a_figure_of_something_else_is_not_taken_for_the_one_asked(services):
-    answer = services.answer("How many tugboats does the Kerrow port authority own?")
+@pytest.mark.parametrize("question", [
+    "How many tugboats does the Kerrow port authority own?",  # a thing no document names
+    "How many harbour mooring posts has Ardmore replaced?",  # another town's figure; Ardmore is named elsewhere
+])
+def test_a_figure_of_something_else_is_not_taken_for_the_one_asked(services, question):
+    answer = services.answer(question)
     assert answer.abstained, answer.answer
