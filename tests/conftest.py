@@ -96,6 +96,21 @@ def shared_corpus(corpus_dir, embedder):
     return Services(Settings(data_dir=corpus_dir, documents_dir=DOCUMENTS), embedder=embedder)
 
 
+def services_over(root: Path, embedder, documents: dict[str, str]):
+    """Services over made-up documents (file name: text), each ingested, in a fresh DATA_DIR."""
+    from retrieval.service import Services
+    from retrieval.settings import Settings
+
+    docs = root / "documents"
+    docs.mkdir()
+    for name, text in documents.items():
+        (docs / name).write_text(text, encoding="utf-8")
+    services = Services(Settings(data_dir=root / "var", documents_dir=docs, multilingual_model=""), embedder=embedder)
+    for path in sorted(docs.iterdir()):
+        services.index.ingest_path(path)
+    return services
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import services_over
+
 SPRING = """---
 title: Harbour Fund Spring Update
 publisher: Coastal Office
@@ -37,18 +39,7 @@ The fund's board meets twice a year to review progress.
 
 @pytest.fixture(scope="module")
 def services(tmp_path_factory, embedder):
-    from retrieval.service import Services
-    from retrieval.settings import Settings
-
-    root = tmp_path_factory.mktemp("dated")
-    docs = root / "documents"
-    docs.mkdir()
-    (docs / "spring.md").write_text(SPRING, encoding="utf-8")
-    (docs / "autumn.md").write_text(AUTUMN, encoding="utf-8")
-    built = Services(Settings(data_dir=root / "var", documents_dir=docs, multilingual_model=""), embedder=embedder)
-    for path in sorted(docs.iterdir()):
-        built.index.ingest_path(path)
-    return built
+    return services_over(tmp_path_factory.mktemp("dated"), embedder, {"spring.md": SPRING, "autumn.md": AUTUMN})
 
 
 def test_a_figure_given_otherwise_by_an_older_source_is_shown_with_its_date(services):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from retrieval.question import HEADING, SUBTITLE, TITLE, label_asked
+from tests.conftest import services_over
 
 PAGE = """---
 title: Tidal Turbines Will Power Half of Orkney by 2031, Council Says
@@ -55,18 +56,7 @@ Each town will name a flood shelter within fifteen minutes' walk of every home.
 
 @pytest.fixture(scope="module")
 def services(tmp_path_factory, embedder):
-    from retrieval.service import Services
-    from retrieval.settings import Settings
-
-    root = tmp_path_factory.mktemp("labels")
-    docs = root / "documents"
-    docs.mkdir()
-    (docs / "orkney-tidal.md").write_text(PAGE, encoding="utf-8")
-    (docs / "flood-plan.md").write_text(PLAN, encoding="utf-8")
-    built = Services(Settings(data_dir=root / "var", documents_dir=docs, multilingual_model=""), embedder=embedder)
-    for path in sorted(docs.iterdir()):
-        built.index.ingest_path(path)
-    return built
+    return services_over(tmp_path_factory.mktemp("labels"), embedder, {"orkney-tidal.md": PAGE, "flood-plan.md": PLAN})
 
 
 @pytest.mark.parametrize("question, kind", [

@@ -11,6 +11,7 @@ import pytest
 
 from retrieval.keyword import tokenize
 from retrieval.wordsense import RelatedWords
+from tests.conftest import services_over
 
 REPORT = """---
 title: Harbour Renewal Progress Report
@@ -51,18 +52,7 @@ def test_words_that_mean_a_question_word_are_found(embedder):
 
 @pytest.fixture(scope="module")
 def services(tmp_path_factory, embedder):
-    from retrieval.service import Services
-    from retrieval.settings import Settings
-
-    root = tmp_path_factory.mktemp("wordsense")
-    docs = root / "documents"
-    docs.mkdir()
-    (docs / "harbour.md").write_text(REPORT, encoding="utf-8")
-    (docs / "members.md").write_text(MEMBERS, encoding="utf-8")
-    built = Services(Settings(data_dir=root / "var", documents_dir=docs, multilingual_model=""), embedder=embedder)
-    for path in sorted(docs.iterdir()):
-        built.index.ingest_path(path)
-    return built
+    return services_over(tmp_path_factory.mktemp("wordsense"), embedder, {"harbour.md": REPORT, "members.md": MEMBERS})
 
 
 @pytest.mark.parametrize("question, figure", [
