@@ -252,3 +252,13 @@ def database_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'shared' / 'state.sqlite3'}"
     return request.getfixturevalue("postgres").new_database()
+
+
+# Slowest files first: under pytest-xdist (--dist loadfile) they then run beside the others
+# instead of after them, which would leave one worker idle at the end.
+_SLOWEST_FIRST = ("test_bench.py", "test_scale_out.py", "test_bot.py", "test_quality.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: i for i, name in enumerate(_SLOWEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
