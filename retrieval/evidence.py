@@ -195,7 +195,7 @@ def values(answer_type: str, sentence: str, asked: str, asked_words: set[str]) -
 
 def disagree(question: Question, picked: Sequence[Candidate]) -> bool:
     """Sources of different dates give different values for the same part of the question."""
-    asked = question.text + " " + question.context
+    asked = question.asked
     words = question.words
     for p, part in enumerate(question.parts):
         if part.answer_type not in REQUIRED | {WHO, WHERE}:
@@ -242,7 +242,7 @@ def score_sentences(question: Question, snapshot, chunk_ids: Sequence[str], part
     focus_words = [set().union(*s.values()) if s else set() for s in senses]
     units = [_unit(part.unit, sense, snapshot) for part, sense in zip(parts, senses)]
     asked_words = question.words | {t for t in tokenize(question.context)}
-    asked = question.text + " " + question.context
+    asked = question.asked
     anchors = _anchors(question, snapshot)
     dates = sorted({snapshot.records[snapshot.chunks[c].key].date for c in chunk_ids} - {""})
     recency = {d: (i / (len(dates) - 1) if len(dates) > 1 else 1.0) for i, d in enumerate(dates)}
@@ -421,7 +421,7 @@ def _given_otherwise(question: Question, part, picked: list[Candidate], supporti
     date; a sentence about another city or programme is not, since it does not name them all."""
     if not part.names or not picked or not part.names <= set(tokenize(picked[0].text)):
         return []
-    asked = question.text + " " + question.context
+    asked = question.asked
     given = values(part.answer_type, picked[0].text, asked, question.words)
     dates = {c.date for c in picked}
     for c in supporting:

@@ -126,6 +126,11 @@ class Question:
     def words(self) -> set[str]:
         return {w for p in self.parts for w in p.weights}
 
+    @property
+    def asked(self) -> str:
+        """The question with the earlier one it was read with: what a value must not merely repeat."""
+        return f"{self.text} {self.context}"
+
 
 def analyse(text: str, history: Sequence[str], idf) -> Question:
     """`idf(token) -> float` gives each word's rarity in the indexed documents."""

@@ -32,25 +32,21 @@ class RelatedWords:
         self._lock = threading.Lock()
 
     def _vectors_of(self, words: Sequence[str]) -> np.ndarray:
-        with self._lock:
-            missing = [w for w in dict.fromkeys(words) if w not in self._vectors]
-        if missing:
-            fresh = self.embedder.embed_array(missing)
+        found: dict[str, np.ndarray] = {}
+        with self._lock:  # copied out, so that a concurrent question evicting them changes nothing here
+            for w in dict.fromkeys(words):
+                if w in self._vectors:
+                    self._vectors.move_to_end(w)
+                    found[w] = self._vectors[w]
+        missing = [w for w in dict.fromkeys(words) if w not in found]
+        if missing:  # embedded outside the lock: other questions' cached words stay readable meanwhile
+            fresh = {w: v.astype(np.float16) for w, v in zip(missing, self.embedder.embed_array(missing))}
+            found.update(fresh)
             with self._lock:
-                for word, vector in zip(missing, fresh):
-                    self._vectors[word] = vector.astype(np.float16)
+                self._vectors.update(fresh)
                 while len(self._vectors) > self.capacity:
                     self._vectors.popitem(last=False)
-        with self._lock:
-            found = []
-            for w in words:
-                vector = self._vectors.get(w)
-                if vector is None:  # evicted by a concurrent question meanwhile: embed again
-                    vector = self.embedder.embed_array([w])[0].astype(np.float16)
-                else:
-                    self._vectors.move_to_end(w)
-                found.append(vector)
-        return np.asarray(found, dtype=np.float32).reshape(len(words), -1)
+        return np.asarray([found[w] for w in words], dtype=np.float32).reshape(len(words), -1)
 
     def related(self, asked: dict[str, str], texts: Iterable[str], threshold: float) -> dict[str, set[str]]:
         """For each asked word (stem: as written), the stems of the texts' words that mean it."""
