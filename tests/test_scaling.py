@@ -1,5 +1,10 @@
 """Ingestion's CPU-side work grows linearly with the document: four times the text may take at
-most five times as long, in every format.
+most six times as long, in every format.
+
+Six, not four: at these sizes a linear pass still slows a little as its data outgrows the CPU's
+caches, and more so while the parallel suite's other worker shares them (CI measured 5.2x once
+for a PDF that measures 4.0x alone). Anything worse than linear fails by far: n^1.5 gives 8x,
+a quadratic 16x. `make bench` holds the tighter target of issue 11 (4.8x) on a quiet machine.
 
 Measured on realistic prose (the shipped documents' sentences recombined, `bench/corpus.py`):
 loading, sentence splitting, chunking and the keyword index. The embedding, the rest of an
@@ -25,7 +30,7 @@ from retrieval.keyword import KeywordIndex, _tokens
 from retrieval.loading import load_document
 from retrieval.store import DocumentRecord
 
-GROWTH, ALLOWED = 4, 5.0
+GROWTH, ALLOWED = 4, 6.0
 
 
 def as_markdown(text: str) -> bytes:
@@ -95,12 +100,12 @@ FORMATS = [
     ("md", 300_000, lambda n: as_markdown(long_text(n))),
     ("html", 300_000, lambda n: as_html(long_text(n))),
     ("docx", 60_000, lambda n: as_docx(long_text(n))),
-    ("pdf", 16, pdf_report),  # pages
+    ("pdf", 32, pdf_report),  # pages
 ]
 
 
 @pytest.mark.parametrize("suffix, base, make", FORMATS, ids=[f[0] for f in FORMATS])
-def test_four_times_the_text_takes_at_most_five_times_as_long(suffix, base, make):
+def test_four_times_the_text_takes_at_most_six_times_as_long(suffix, base, make):
     small, large = make(base), make(base * GROWTH)
     name = f"report.{suffix}"
     assert ingest_cpu_side(large, name) >= 3.5 * ingest_cpu_side(small, name)  # really four times the work
