@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .keyword import tokenize
-from .question import (DATE, MEASURE, MONEY, NAME, NUMBER, OTHER, PERCENT, PLACE, QUOTE, REASON, REQUIRED, WHERE, WHO,
+from .question import (DATE, DAY, MEASURE, MONEY, NAME, NUMBER, OTHER, PERCENT, PLACE, QUOTE, REASON, REQUIRED, WHERE, WHO,
                        Question)
 from .store import sentence_id
 from .thresholds import THRESHOLDS as T
@@ -46,6 +46,7 @@ _QUANTITY = re.compile(
     r"|(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
     r"hundred|thousand|dozen|dozens|hundreds|thousands|millions|billions|half|twice|double|triple|third|"
     r"quarter|majority)\b)", re.I)
+_DAY = re.compile(r"(?<!\d)\d{1,2}(?!\d)")  # the day of "August 23", "23 August 2025", "2025-08-23"
 _SHARE_WORDS = {"half", "third", "quarter", "majority"}
 _YEAR = re.compile(r"^(?:19|20)\d{2}$")
 _NAME = re.compile(r"(?<![\w’'])(?:[A-Z][a-z]+(?:[-’'][A-Za-z]+)*|[A-Z]{2,}[\w-]*|[A-Z]\.(?:[A-Z]\.)+)")
@@ -150,12 +151,15 @@ def holds(answer_type: str, sentence: str, asked: str, asked_words: set[str],
     """Whether the sentence contains what the question asks for, and not only what it says; with
     `focus`, the value must stand within `near` words of what is asked about (the number of
     submarines, not any number in a sentence that mentions submarines); with `unit`, a figure
-    must be of the kind asked ("how many pipes": pipes; "how much does it cost": money)."""
+    must be of the kind asked ("how many pipes": pipes; "how much does it cost": money) and a
+    date asked for to the day must give the day ("on what date": not "in December 2021")."""
     asked_low = asked.lower()
     found = [(v, at) for v, at in value_spans(answer_type, sentence) if _new(answer_type, v, asked_low, asked_words)]
     words = [(m.start(), set(tokenize(m.group(0)))) for m in _WORD.finditer(sentence)]
     if unit and answer_type == NUMBER:
         found = [(v, at) for v, at in found if _of_unit(v, at, unit, words, sentence)]
+    if DAY in unit and answer_type == DATE:
+        found = [(v, at) for v, at in found if _DAY.search(v)]
     if not found or not focus or answer_type in (QUOTE, REASON):
         return bool(found)
     anchors = [i for i, (_, stems) in enumerate(words) if stems & focus]
@@ -315,7 +319,7 @@ def _unit(unit: frozenset[str], senses: dict[str, set[str]], snapshot) -> frozen
     """What a figure must be a figure of, with the words that mean it. Things no document names
     ("how many tugboats") can only be counted under another name: one of those words must then
     follow the figure, else any count in the sentence would pass for them."""
-    things = {u for u in unit if u not in (MONEY, PERCENT, MEASURE)}
+    things = {u for u in unit if u not in (MONEY, PERCENT, MEASURE, DAY)}
     expanded = set(unit).union(*(senses.get(u, set()) for u in things))
     if things and not any(snapshot.keyword.knows(u) for u in things):
         expanded.add(MEASURE)

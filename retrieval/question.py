@@ -40,7 +40,8 @@ _TYPES: list[tuple[str, re.Pattern]] = [
                        # "What is the quote …?", not "… in the attribution of his quote"
                        r"|^(?:what|which) (?:is|was|are|were) the (?:exact |full )?(?:quote|quotation)s?\b", re.I)),
     (DATE, re.compile(r"^(?:when|since when|until when|by when)\b|^(?:in |on |at |by |from |until |since |as of |for )?"
-                      r"(?:what|which) (?:year|years|date|month|day|time|decade)\b", re.I)),
+                      r"(?:exactly |precisely )?(?:what|which) (?:year|years|date|month|day|time|decade)\b"
+                      r"|^(?:what|which) (?:is|was|are|were) the (?:exact |precise |specific )?(?:date|day|year)s?\b", re.I)),
     (NUMBER, re.compile(r"^(?:how (?:many|much|large|big|high|low|far|long|often|fast|old)"
                         r"|(?:what|which) (?:is |was |were |are )?(?:the )?(?:\w+ ){0,2}"
                         r"(?:percentage|percent|share|proportion|number|amount|rate|level|figure|sum|total|"
@@ -71,10 +72,18 @@ _ASKS = re.compile(r"(?:what|which|who|whom|whose|when|where|why|how|whether|is|
                    r"had|can|could|will|would|should|list|name|describe|explain|give|tell|summari[sz]e)\b", re.I)
 _NEW_TOPIC = re.compile(r"^\s*(?:and|but|also|so)?[\s,]*(?:what|how)?\s*(?:about|on|regarding|concerning|as for|"
                         r"with regard to)\s+(?P<topic>[^?]{1,80})\??\s*$", re.I)
-_OLD_TOPIC = re.compile(r"\b(?:about|on|regarding|concerning|for|with regard to)\s+", re.I)
+_TOPIC_MARKER = re.compile(r"\b(?:about|regarding|concerning|with regard to)\s+", re.I)
+_TAIL_MARKER = re.compile(r"\b(?:on|for)\s+", re.I)
+_MAX_TAIL_WORDS = 5
+_NAME_PHRASE = re.compile(r"\b[A-Z][\w.'’-]*(?:\s+(?:of\s+)?[A-Z][\w.'’-]*)*(?:,\s+[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*)*)?")
 # Words that frame a question rather than say what it is about.
 _FURNITURE = frozenset(tokenize("still case true exactly actually really anything something specifically "
                                 "particular name named called kind sort many much get gets got getting"))
+# Idioms that place a question in time, sum it up or hedge it ("so far", "all told", "supposed
+# to"): their words ("far", "told", "supposed") are rare in any document, so they would weigh as
+# if they were what is asked about.
+_FRAMING = re.compile(r"\b(?:so far|thus far|to date|as yet|all told|all in all|as of now|by now|at present"
+                      r"|(?:supposed|meant|going|expected|scheduled|slated|due|likely) to)\b", re.I)
 # Words that name the kind of value asked for ("how much money", "in what year"): the value itself
 # answers them, so a sentence need not repeat them to speak to what is asked.
 _KIND_WORDS = {NUMBER: frozenset(tokenize("number amount figure total sum count quantity money dollars")),
@@ -102,7 +111,7 @@ class Part:
     focus: dict[str, float] = field(default_factory=dict)
     names: set[str] = field(default_factory=set)  # stemmed words of the proper names it uses
     # For a figure: what it must be a figure of ("how many submarines": {"submarin"}), or
-    # MONEY / PERCENT for "how much does it cost", "what share".
+    # MONEY / PERCENT for "how much does it cost", "what share"; for a date, DAY if it asks for one.
     unit: frozenset[str] = frozenset()
     label: str = ""  # TITLE, HEADING or SUBTITLE: it asks for a label of the document (labels.py)
 
@@ -194,15 +203,24 @@ def _swap_topic(previous: str, follow_up: str) -> str | None:
     m = _NEW_TOPIC.match(follow_up)
     if not m:
         return None
-    anchors = list(_OLD_TOPIC.finditer(previous))
-    if not anchors:
-        return None
-    cut = anchors[-1]
-    return f"{previous[:cut.end()]}{m.group('topic').strip()}?"
+    topic = m.group("topic").strip()
+    # The subject follows "about"; after "on" or "for" only if it is a short end of the question
+    # ("what did they say on AI?"), not in "on track to replace all its pipes".
+    anchors = list(_TOPIC_MARKER.finditer(previous)) or [
+        a for a in _TAIL_MARKER.finditer(previous) if len(previous[a.end():].split()) <= _MAX_TAIL_WORDS]
+    if anchors:
+        return f"{previous[:anchors[0].end()]}{topic}?"
+    if topic[:1].isupper():
+        # "What about Port Ellis?" after "By when is Harbourton, Maine on track …?": the place,
+        # party or person asked about changes, and the question stays.
+        name = next((n for n in _NAME_PHRASE.finditer(previous) if n.start() > 0), None)
+        if name:
+            return f"{previous[:name.start()]}{topic}{previous[name.end():]}"
+    return None
 
 
 def _content(text: str) -> list[str]:
-    return [t for t in tokenize(text) if t not in _FURNITURE]
+    return [t for t in tokenize(_FRAMING.sub(" ", text)) if t not in _FURNITURE]
 
 
 def _core(text: str) -> str:
@@ -234,7 +252,8 @@ def _part(text: str, idf) -> Part:
     kind = answer_type(text)
     focus = {w: v for w, v in weights.items() if w not in names and w not in _KIND_WORDS.get(kind, ())}
     return Part(text, weights, kind, surface, focus, names,
-                figure_unit(text) if kind == NUMBER else frozenset(), label_asked(text))
+                figure_unit(text) if kind == NUMBER else date_unit(text) if kind == DATE else frozenset(),
+                label_asked(text))
 
 
 TITLE, HEADING, SUBTITLE = "title", "heading", "subtitle"
@@ -263,6 +282,7 @@ def label_asked(text: str) -> str:
 
 
 MONEY, PERCENT, MEASURE = "\x00money", "\x00percent", "\x00measure"  # MEASURE: the unit must be written
+DAY = "\x00day"  # a date to the day: "on what date", not "in what year"
 _MONEY = re.compile(r"\b(?:how much (?:money|funding|did .{0,40} (?:cost|spend|pay|invest|receive|get|give|budget|raise))"
                     r"|(?:cost|costs|price|budget|budgeted|funding|funded|spend|spent|spending|invest|investment|"
                     r"grant|grants|dollars?|paid|pay|salary|fee|fees|fine|loan|appropriat\w*)\b)", re.I)
@@ -290,6 +310,14 @@ def figure_unit(text: str) -> frozenset[str]:
     if re.search(r"\bhow much\b", text, re.I) or _MONEY.search(text):
         return frozenset({MONEY})
     return frozenset()
+
+
+_ON_DAY = re.compile(r"\b(?:what|which|exact|precise|specific)\s+(?:date|day)\b", re.I)
+
+
+def date_unit(text: str) -> frozenset[str]:
+    """"On what date", "the exact day": a month or a year does not answer it; "when" takes either."""
+    return frozenset({DAY}) if _ON_DAY.search(text) else frozenset()
 
 
 def _sentences(text: str) -> list[str]:

@@ -151,6 +151,7 @@ def test_words_aimed_at_the_bots_instructions(question, reaches):
         ("Russia's invasion overrode Ukraine's sovereignty; what steps did the leaders take?", ["other"]),
         ("Who is the president? The statement names one, but is that still the case?", ["name"]),
         ("Which areas did Lee and Ishiba discuss?", ["other"]),
+        ("On exactly what date did the agency publish its proposal?", ["date"]),
     ],
 )
 def test_question_parts_and_answer_types(question, types):
@@ -167,6 +168,10 @@ def test_question_parts_and_answer_types(question, types):
          "Which countries signed the 2023 statement? Did they agree on a hotline?", True),
         ("And his South Korean counterpart?", ["Who is the Japanese prime minister?"],
          "Who is the Japanese prime minister? And his South Korean counterpart?", True),
+        ("What about Port Ellis?", ["By when is Harbourton, Maine on track to replace all its lead pipes?"],
+         "By when is Port Ellis on track to replace all its lead pipes?", False),
+        ("And about the levy?", ["What does the memo say on the harbour dues for freight?"],
+         "What does the memo say on the levy?", False),
         ("Which areas did the ministers discuss for technology cooperation?", ["Who is the minister?"],
          "Which areas did the ministers discuss for technology cooperation?", False),
     ],
@@ -257,6 +262,29 @@ def test_a_figure_must_be_of_what_is_asked(question, sentence, holds_it):
     part = analyse(question, [], lambda t: 1.0).parts[0]
     assert part.answer_type == "number"
     assert holds("number", sentence, question, set(tokenize(question)), set(), unit=part.unit) == holds_it
+
+
+@pytest.mark.parametrize(
+    "question, sentence, holds_it",
+    [
+        # Asked to the day, a month does not answer; asked "when", it does.
+        ("On what date did the agency publish its proposal?", "The agency published its proposal in December 2021.",
+         False),
+        ("On what date did the agency publish its proposal?", "The agency published its proposal on 14 December 2021.",
+         True),
+        ("What was the exact day of the signing?", "The accord was signed on 2021-12-14 in Lima.", True),
+        ("When did the agency publish its proposal?", "The agency published its proposal in December 2021.", True),
+    ],
+)
+def test_a_date_asked_to_the_day_must_give_the_day(question, sentence, holds_it):
+    part = analyse(question, [], lambda t: 1.0).parts[0]
+    assert part.answer_type == "date"
+    assert holds("date", sentence, question, set(tokenize(question)), unit=part.unit) == holds_it
+
+
+def test_idioms_that_frame_a_question_are_not_what_it_asks_about():
+    part = analyse("How many pipes has the city replaced so far, all told?", [], lambda t: 1.0).parts[0]
+    assert {"far", "told"}.isdisjoint(part.weights) and {"pipe", "citi", "replac"} <= set(part.weights)
 
 
 def _answer(text: str, kind: str = "answer", sources: int = 1, title: str = "Ocean Data Accord"):
