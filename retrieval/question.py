@@ -83,7 +83,7 @@ _FURNITURE = frozenset(tokenize("still case true exactly actually really anythin
 # to"): their words ("far", "told", "supposed") are rare in any document, so they would weigh as
 # if they were what is asked about.
 _FRAMING = re.compile(r"\b(?:so far|thus far|to date|as yet|all told|all in all|as of now|by now|at present"
-                      r"|(?:supposed|meant|going|expected|scheduled|slated|due|likely) to)\b", re.I)
+                      r"|(?:supposed|meant|going|expected|scheduled|slated|due|likely|on track) to)\b", re.I)
 # Words that name the kind of value asked for ("how much money", "in what year"): the value itself
 # answers them, so a sentence need not repeat them to speak to what is asked.
 _KIND_WORDS = {NUMBER: frozenset(tokenize("number amount figure total sum count quantity money dollars")),
@@ -143,6 +143,7 @@ class Question:
 
 def analyse(text: str, history: Sequence[str], idf) -> Question:
     """`idf(token) -> float` gives each word's rarity in the indexed documents."""
+    idf = _compounds_by_their_parts(idf)
     previous = [h.strip() for h in history if h and h.strip()][-MAX_HISTORY:]
     follow_up = bool(previous) and needs_context(text)
     context = previous[-1] if follow_up else ""
@@ -196,6 +197,18 @@ def analyse(text: str, history: Sequence[str], idf) -> Question:
     current = bool(_CURRENT.search(text))
     return Question(asked_text, query, parts, names, current, current or bool(_TEMPORAL.search(text)), follow_up,
                     context)
+
+
+def _compounds_by_their_parts(idf):
+    """A hyphenated compound no document writes ("infrastructure-law") weighs nothing of its own:
+    its parts, which the tokenizer also yields, say what it means. Counted as the rarest word,
+    it would outweigh everything else the question asks."""
+    rarest = idf("\x00")  # a token no document holds
+
+    def weigh(token: str) -> float:
+        value = idf(token)
+        return 0.0 if value >= rarest and re.search(r"[-']", token) else value
+    return weigh
 
 
 def _swap_topic(previous: str, follow_up: str) -> str | None:
