@@ -111,9 +111,11 @@ def value_spans(answer_type: str, sentence: str) -> list[tuple[str, int]]:
                 and not _IDENTIFIER.search(sentence, max(0, m.start() - 12), m.start())]
     if answer_type in (NAME, WHO, WHERE, PLACE):
         found = []
+        begins = _run_in_heading(sentence)  # where the sentence proper begins
         for m in _NAME.finditer(sentence):
             word = m.group(0)
-            if word in _NOT_NAMES or (m.start() == 0 and not word.isupper()) or re.fullmatch(_MONTH, word):
+            if word in _NOT_NAMES or m.start() < begins or (m.start() == begins and not word.isupper()) \
+                    or re.fullmatch(_MONTH, word):
                 continue
             if answer_type in (WHERE, PLACE) and not _LOCATIVE.search(sentence, max(0, m.start() - 12), m.start()):
                 continue  # a place is where something happens: "in Geneva", "at the Hague"
@@ -124,6 +126,23 @@ def value_spans(answer_type: str, sentence: str) -> list[tuple[str, int]]:
     if answer_type == REASON:
         return [(m.group(0), m.start()) for m in _CAUSE.finditer(sentence)]
     return []
+
+
+_MINOR_WORDS = frozenset("a an the of for on in to and or from with by at as is are be".split())
+
+
+def _run_in_heading(sentence: str) -> int:
+    """Where the text after a run-in heading in title case begins ("Committing to Publish New
+    Guidance on Lead Service Lines: Today, the agency …"), or 0. Its capitals mark a heading, not
+    names; a short label ("Minister Osei: …") is left alone."""
+    colon = sentence.find(": ", 0, 200)
+    if colon < 0:
+        return 0
+    words = sentence[:colon].split()
+    capitalised = [w for w in words if w[0].isupper() or w[0].isdigit() or w[0] in "$€£"]
+    if len(capitalised) >= 4 and all(w in capitalised or w.lower() in _MINOR_WORDS for w in words):
+        return colon + 2
+    return 0
 
 
 def dates_in(text: str) -> list[str]:

@@ -196,6 +196,10 @@ def test_a_follow_ups_own_words_weigh_more_than_the_earlier_questions():
         ("It pledged $350 billion, with $150 billion for shipbuilding.", [], ["$350 billion", "$150 billion"], []),
         ("See H.R. 4687 and S.Rept. 119-127 in the fall of 2025.", ["fall of 2025"], [], ["H.R.", "Rept"]),
         ("Lee has held two summits with Xi Jinping.", [], ["two"], ["Xi", "Jinping"]),
+        # A run-in heading's capitals are a heading's, not names; a speaker's label keeps its name.
+        ("Launching a New Harbour Fund for Coastal Towns: Today, the ministry named Ana Ruiz as its head.", [], [],
+         ["Ana", "Ruiz"]),
+        ("Minister Osei: the accord will be signed in Lima.", [], [], ["Osei", "Lima"]),
     ],
 )
 def test_what_a_sentence_holds(sentence, dates, figures, names):
