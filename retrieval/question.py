@@ -49,6 +49,8 @@ _TYPES: list[tuple[str, re.Pattern]] = [
     # "Who is the administrator?", "Who chairs it?": a person or body must be named.
     (NAME, re.compile(r"^who (?:is|was|are|were) (?:the|its|their|his|her|our|now|currently|elected|appointed|named|"
                       r"chosen|in charge|responsible)\b|^who(?:'s)\b"
+                      # "Who is Chile's foreign minister?": a role someone holds
+                      r"|^who (?:is|was|are|were) (?:[A-Z][\w.-]*\s){0,3}[A-Z][\w.-]*['’]s\s"
                       r"|^who (?:holds?|held|serves?|served|became|chairs?|chaired|leads?|led|heads?|headed|signed|"
                       r"wrote|authored|said|announced|"
                       r"appointed|nominated|runs?|ran|founded|won|succeeded|replaced|directs?|directed|oversees?|"

@@ -152,6 +152,7 @@ def test_words_aimed_at_the_bots_instructions(question, reaches):
         ("Who is the president? The statement names one, but is that still the case?", ["name"]),
         ("Which areas did Lee and Ishiba discuss?", ["other"]),
         ("On exactly what date did the agency publish its proposal?", ["date"]),
+        ("Who is Chile's foreign minister?", ["name"]),
     ],
 )
 def test_question_parts_and_answer_types(question, types):
