@@ -331,7 +331,8 @@ _ON_DAY = re.compile(r"\b(?:what|which|exact|precise|specific)\s+(?:date|day)\b"
 
 
 def date_unit(text: str) -> frozenset[str]:
-    """"On what date", "the exact day": a month or a year does not answer it; "when" takes either."""
+    """DAY when a date is asked for to the day ("on what date", "the exact day"): a month or a year
+    does not answer it then; "when" takes either."""
     return frozenset({DAY}) if _ON_DAY.search(text) else frozenset()
 
 
