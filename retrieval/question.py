@@ -225,12 +225,13 @@ def _swap_topic(previous: str, follow_up: str) -> str | None:
         a for a in _TAIL_MARKER.finditer(previous) if len(previous[a.end():].split()) <= _MAX_TAIL_WORDS]
     if anchors:
         return f"{previous[:anchors[0].end()]}{topic}?"
-    if topic[:1].isupper():
+    names = [n for n in _NAME_PHRASE.finditer(previous) if n.start() > 0]
+    if topic[:1].isupper() and len(names) == 1:
         # "What about Port Ellis?" after "By when is Harbourton, Maine on track …?": the place,
-        # party or person asked about changes, and the question stays.
-        name = next((n for n in _NAME_PHRASE.finditer(previous) if n.start() > 0), None)
-        if name:
-            return f"{previous[:name.start()]}{topic}{previous[name.end():]}"
+        # party or person asked about changes, and the question stays. Of two names ("troops
+        # of the U.S. in Korea") which one gives way is not known: the question is then read
+        # with the earlier one instead.
+        return f"{previous[:names[0].start()]}{topic}{previous[names[0].end():]}"
     return None
 
 

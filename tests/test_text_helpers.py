@@ -171,6 +171,8 @@ def test_question_parts_and_answer_types(question, types):
          "Who is the Japanese prime minister? And his South Korean counterpart?", True),
         ("What about Port Ellis?", ["By when is Harbourton, Maine on track to replace all its lead pipes?"],
          "By when is Port Ellis on track to replace all its lead pipes?", False),
+        ("What about Chile?", ["How many ships does Peru keep in Callao?"],
+         "How many ships does Peru keep in Callao? What about Chile?", True),
         ("And about the levy?", ["What does the memo say on the harbour dues for freight?"],
          "What does the memo say on the levy?", False),
         ("Which areas did the ministers discuss for technology cooperation?", ["Who is the minister?"],
