@@ -56,6 +56,8 @@ _CAUSE = re.compile(r"\b(?:because|due to|as a result|owing to|in order to|so th
                     r"prompted|led to|caused|over concerns?|concerns? (?:over|about))\b", re.I)
 _ANAPHOR = re.compile(r"^(?:[\"“‘(]?)(?:This|These|That|Those|It|Its|They|Their|Them|He|His|She|Her|Such|"
                       r"The two|Both|Also|However|Additionally|In addition|Meanwhile|Despite this)\b")
+# A sentence whose subject is a pronoun goes on about what the sentence before it is about.
+_SAME_SUBJECT = re.compile(r"^[\"“‘(]?(?:It|Its|They|Their|He|His|She|Her)\b")
 _NOT_NAMES = {"I", "A", "An", "The", "In", "On", "At", "By", "For", "To", "Of", "And", "But", "Or", "As"}
 
 
@@ -420,7 +422,13 @@ def judge(question: Question, candidates: list[Candidate], unknown: Sequence[set
             # talks") does not push the one that names the answer out.
             named = [c for c in supporting if c.features[p]["named"] > 0] or supporting
             top = named[0].scores[p] if named else 0.0
-            typed = [c for c in supporting if c.features[p]["typed"] > 0 and c.scores[p] >= top - T.typed_within
+            # A sentence that carries the best one on, its subject a pronoun ("It won $4 million
+            # to replace the village's 2,700 lines"), says more of the same thing, however it
+            # scores alone.
+            carried = {(c.chunk_id, c.index + 1) for c in named[:1]}
+            typed = [c for c in supporting if c.features[p]["typed"] > 0
+                     and (c.scores[p] >= top - T.typed_within or ((c.chunk_id, c.index) in carried
+                                                                  and _SAME_SUBJECT.match(c.text)))
                      and (c.features[p]["focus"] >= T.min_focus or not part.focus)]
             if typed:
                 picked = _pick(typed + named, p, per_part, question.temporal)

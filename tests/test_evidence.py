@@ -1,0 +1,71 @@
+"""Which sentence answers: what a question asks for may stand in the sentence after the one
+that best matches it, when that sentence carries the same subject on ("It won $3 million to
+replace the village's 1,800 lines"), and not when it comments on it ("This decision …").
+
+The documents are made up here, so nothing rests on the shipped corpus.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from retrieval.evidence import ANSWERED, UNSTATED, Candidate, judge
+from retrieval.question import analyse
+from retrieval.thresholds import THRESHOLDS as T
+from tests.conftest import services_over
+
+NOTES = """---
+title: Lead Line Replacement Notes
+publisher: Fenwick County
+date: 2026-01-10
+---
+
+The Village of Brackwater recently approved a resolution to remove all lead service lines within the village. It won a commitment from the state environmental agency for $3 million in principal loan forgiveness to begin the work of replacing the village's 1,800 lead service lines, and has promised to put its most vulnerable residents first in its plan.
+"""
+
+TOWNS = """---
+title: Town Water Notes
+publisher: Fenwick County
+date: 2026-01-10
+---
+
+The Town of Ellery recently approved a resolution to remove all lead service lines within the town. This decision followed three years of debate among residents over who should pay for the pipes on private land.
+"""
+
+
+@pytest.fixture(scope="module")
+def services(tmp_path_factory, embedder):
+    return services_over(tmp_path_factory.mktemp("evidence"), embedder, {"notes.md": NOTES, "towns.md": TOWNS})
+
+
+def test_a_figure_in_the_sentence_that_carries_the_best_one_on_answers(services):
+    answer = services.answer("How many lead service lines does the Village of Brackwater have to replace?")
+    assert not answer.abstained and "1,800" in answer.answer, answer.answer
+
+
+def test_a_sentence_on_something_else_that_follows_does_not(services):
+    # "This decision …" comments on the sentence before it rather than carrying its subject on;
+    # its figure ("three years") is not the one asked for.
+    answer = services.answer("How many lead service lines does the Town of Ellery have to replace?")
+    assert answer.abstained and answer.answer.startswith("The documents don't give that figure"), answer.answer
+
+
+def _candidate(index: int, text: str, score: float, typed: bool) -> Candidate:
+    features = {"similarity": 0.6, "overlap": 0.5, "window": 0.5, "typed": float(typed), "focus": 1.0, "named": 1.0,
+                "asks": 1.0}
+    return Candidate("doc:0001", "doc", "", index, text, 0, len(text), [features], [score], 0, score)
+
+
+@pytest.mark.parametrize("follower, carried", [
+    ("It won $3 million to replace the village's 1,800 lead lines.", True),
+    ("This decision followed 3 years of debate about the 1,800 lead lines.", False),
+])
+def test_the_sentence_after_the_best_one_answers_when_it_carries_its_subject_on(follower, carried):
+    question = analyse("How many lead lines does Brackwater have to replace?", [], lambda t: 1.0)
+    best = _candidate(0, "Brackwater approved a plan to remove all lead lines in the village.", 4.0, typed=False)
+    after = _candidate(1, follower, 4.0 - 2 * T.typed_within - 0.1, typed=True)
+    [verdict] = judge(question, [best, after], [set()], 4)
+    if carried:
+        assert verdict.status == ANSWERED and after in verdict.picked
+    else:
+        assert verdict.status == UNSTATED
