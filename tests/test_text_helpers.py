@@ -153,6 +153,8 @@ def test_words_aimed_at_the_bots_instructions(question, reaches):
         ("Which areas did Lee and Ishiba discuss?", ["other"]),
         ("On exactly what date did the agency publish its proposal?", ["date"]),
         ("Who is Chile's foreign minister?", ["name"]),
+        ("What does Figure 2 of the report show?", ["other"]),  # a figure's number names it
+        ("What is the figure for exports?", ["number"]),
     ],
 )
 def test_question_parts_and_answer_types(question, types):
