@@ -285,9 +285,10 @@ def score_sentences(question: Question, snapshot, chunk_ids: Sequence[str], part
         texts = [chunk.text[a:b] for a, b in spans]
         tokens = [set(tokenize(t)) for t in texts]
         label = set(tokenize(chunk.metadata.get("section", "")))
-        # Names the document carries in its title are what each of its sentences is about
-        # ("Director Osei …" in the Harbour Accord statement is about the Harbour Accord).
-        titled = set(tokenize(record.title))
+        # Names the document carries in its title, or its publisher's, are what each of its
+        # sentences is about ("Director Osei …" in the Harbour Accord statement is about the
+        # Harbour Accord; any line of "the Harbour Trust piece" is of the Harbour Trust's).
+        titled = set(tokenize(f"{record.title} {record.publisher}"))
         doc_words = snapshot.document_words(chunk.key)
         anchor = (sum(w for t, w in anchors.items() if t in doc_words) / sum(anchors.values())) if anchors else 1.0
         fresh = recency.get(record.date, 0.0) if question.wants_current else 0.0

@@ -120,6 +120,14 @@ class Snapshot:
     def is_reference(self, token: str) -> bool:
         return token in self.reference_words
 
+    def weight(self, token: str) -> float:
+        """A question word's weight: its rarity in the text; nothing for a word only documents'
+        labels hold ("the commentary" for a page whose label line says "commentary"), which
+        points to a document and is not something a sentence of it need say."""
+        if token in self.reference_words and not self.keyword.knows(token):
+            return 0.0
+        return self.keyword.idf(token)
+
     def passage_similarities(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
         if not self.chunk_ids:
             return []

@@ -1,6 +1,7 @@
 """Answers about a document's own labels: its title ("what is the headline of …"), a section's
 heading ("what is the heading of the part on …", "what is section 3 called") and the line under
-the title ("the subtitle", "the summary under the headline").
+the title ("the subtitle", "the summary under the headline"); and the small passages the loader
+labels, a photo's caption with its credit and a page's disclaimer ("who took the photo?").
 
 Titles and headings are never answer sentences otherwise (they label passages, evidence.py
 reads them as context), so a question about them would only find the body text they label.
@@ -17,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from .evidence import Candidate, dates_in, supports
-from .question import HEADING, SUBTITLE, TITLE, Question
+from .question import CAPTION, DISCLAIMER, HEADING, SUBTITLE, TITLE, Question
 from .store import chunk_id
 
 _SEARCHED_FOR_TITLE = 4  # a title stands in one of a document's first passages
@@ -41,19 +42,37 @@ def label_candidates(question: Question, snapshot, scored: list[Candidate]) -> l
             words = snapshot.document_words(c.key)
             return sum(part.weights.get(t, 1.0) for t in part.names if t in words)
 
-        ranked = sorted((c for c in scored if c.label_for < 0 and supports(c, p)),
-                        key=lambda c: (named(c), (c.date[:7] in dates) + (c.date[:4] in dates), c.scores[p]),
-                        reverse=True)
+        def pointing(c: Candidate) -> float:  # "the ferry analysis": the document holding the part's words
+            words = snapshot.document_words(c.key)
+            return sum(w for t, w in part.weights.items() if t in words)
+
+        if part.label in (CAPTION, DISCLAIMER):
+            # The caption (or disclaimer) passage itself, of the document the question names: it
+            # holds the credit, what the photo shows, what the page disclaims.
+            pool = [c for c in scored if c.label_for < 0 and snapshot.chunks[c.chunk_id].metadata.get("kind") == part.label]
+            pointed = pointing
+        else:
+            pool = [c for c in scored if c.label_for < 0 and supports(c, p)]
+            pointed = _nothing
+        ranked = sorted(pool, key=lambda c: (named(c), pointed(c), (c.date[:7] in dates) + (c.date[:4] in dates),
+                                             c.scores[p]), reverse=True)
         if not ranked or (part.names and not named(ranked[0])):
             continue
         top = ranked[0]
         if part.label == HEADING:  # a section's heading, not the document's own (a page's first heading)
             title = snapshot.records[top.key].title
             top = next((c for c in ranked if c.key == top.key and _section(snapshot, c) not in ("", title)), top)
+        if part.label in (CAPTION, DISCLAIMER):
+            found.append(replace(top, label_for=p))
+            continue
         label = _find(part.label, part.text, snapshot, top)
         if label is not None:
             found.append(replace(top, **label, label_for=p))
     return found
+
+
+def _nothing(c: Candidate) -> float:
+    return 0.0
 
 
 def _find(kind: str, asked: str, snapshot, top: Candidate) -> dict | None:

@@ -116,7 +116,7 @@ class Part:
     # For a figure: what it must be a figure of ("how many submarines": {"submarin"}), or
     # MONEY / PERCENT for "how much does it cost", "what share"; for a date, DAY if it asks for one.
     unit: frozenset[str] = frozenset()
-    label: str = ""  # TITLE, HEADING or SUBTITLE: it asks for a label of the document (labels.py)
+    label: str = ""  # TITLE, HEADING, SUBTITLE, CAPTION or DISCLAIMER: it asks for a label (labels.py)
 
     @property
     def total(self) -> float:
@@ -274,6 +274,7 @@ def _part(text: str, idf) -> Part:
 
 
 TITLE, HEADING, SUBTITLE = "title", "heading", "subtitle"
+CAPTION, DISCLAIMER = "caption", "disclaimer"  # the passages chunking.STANDALONE_KINDS labels
 _DOCUMENT = (r"(?:article|piece|report|brief|statement|document|fact sheet|commentary|paper|post|page|op-ed|essay|"
              r"memo|note|study|release|publication|story|plan|strategy|framework|roadmap|guidance|bill)")
 _LABELS = [
@@ -286,6 +287,11 @@ _LABELS = [
                          r"(?:section|part|chapter))\b|\bhead(?:ing|er) (?:of|for|over|above)\b"
                          r"|\b(?:what|how) is (?:section|part|chapter) [^?]{0,20}\b(?:called|titled|entitled|named)\b",
                          re.I)),
+    # A photo's caption and credit, a page's disclaimer: small passages that match no question
+    # in meaning ("who took the photo?"), found by what they are.
+    (CAPTION, re.compile(r"\b(?:photo(?:graph)?s?|pictures?|pictured|captions?|(?:the|its|this|that) (?:\w+ )?images?)\b(?!-)",
+                         re.I)),
+    (DISCLAIMER, re.compile(r"\bdisclaimers?\b", re.I)),
     (TITLE, re.compile(r"\bheadline\b|\btitle of (?:the |this |that |its )?(?:[\w.-]+ ){0,5}" + _DOCUMENT + r"\b"
                        r"|\bwhat (?:is|was) (?:the |this |that |its )?(?:[\w.-]+ ){0,5}" + _DOCUMENT
                        + r" (?:called|titled|entitled)\b", re.I)),
@@ -293,8 +299,9 @@ _LABELS = [
 
 
 def label_asked(text: str) -> str:
-    """Whether the part asks for the document's title, a section's heading or the line under
-    the title (not a person's title: "what title does the minister hold")."""
+    """Whether the part asks for the document's title, a section's heading, the line under the
+    title (not a person's title: "what title does the minister hold"), a photo's caption or the
+    disclaimer."""
     return next((kind for kind, pattern in _LABELS if pattern.search(text)), "")
 
 

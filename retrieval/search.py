@@ -100,7 +100,7 @@ class Retriever:
 
     def retrieve(self, query: str, k: int, history: tuple[str, ...] | list[str] = ()) -> Retrieval:
         snapshot = self.index.snapshot()
-        question = analyse(query, history, snapshot.keyword.idf)
+        question = analyse(query, history, snapshot.weight)
         query_tokens = tokenize(question.query)
         if not snapshot.chunks:
             return Retrieval(question.query, [], query_tokens, question)

@@ -1,4 +1,5 @@
-"""Questions about a document's own labels: its headline, the line under it, a section's heading.
+"""Questions about a document's own labels: its headline, the line under it, a section's heading,
+a photo's caption and credit, the disclaimer.
 
 The documents are made up here (a news-style page and a numbered plan), so that nothing rests on
 the shipped corpus; the label is taken from where the question points and cited like a sentence.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.question import HEADING, SUBTITLE, TITLE, label_asked
+from retrieval.question import CAPTION, DISCLAIMER, HEADING, SUBTITLE, TITLE, label_asked
 from tests.conftest import services_over
 
 PAGE = """---
@@ -53,10 +54,32 @@ Sea walls below the new design height will be raised, starting with the walls of
 Each town will name a flood shelter within fifteen minutes' walk of every home.
 """
 
+# A web page saved as text: image alt text, the photo's caption with its credit, a label line,
+# title, standfirst, dateline, body, and the publisher's disclaimer at the end.
+CAPTURE = """a lighthouse at dusk
+
+The Eday lighthouse at dusk, seen from the ferry on March 3, 2026. (Photo by Ailsa Rendall/North Isles Press)
+
+analysis
+
+Why the Island Ferries Still Run on Diesel
+
+The ferry fleet is ageing faster than the plan to replace it.
+
+Published on April 2, 2026
+
+Seven of the nine inter-island ferries are more than thirty years old. The replacement plan funds two hybrid vessels by 2029.
+
+Crews say the older ships spend a month of every year in dry dock, and that spare parts now come from a single yard.
+
+The Northern Isles Forum does not take institutional positions on public policy issues; the views represented herein are those of the author(s) and do not necessarily reflect the views of the Northern Isles Forum, its staff, or its trustees.
+"""
+
 
 @pytest.fixture(scope="module")
 def services(tmp_path_factory, embedder):
-    return services_over(tmp_path_factory.mktemp("labels"), embedder, {"orkney-tidal.md": PAGE, "flood-plan.md": PLAN})
+    return services_over(tmp_path_factory.mktemp("labels"), embedder,
+                         {"orkney-tidal.md": PAGE, "flood-plan.md": PLAN, "island-ferries.txt": CAPTURE})
 
 
 @pytest.mark.parametrize("question, kind", [
@@ -70,6 +93,10 @@ def services(tmp_path_factory, embedder):
     ("What title does the council leader hold?", ""),
     ("Under the heading 'Who Pays for the Array', who shares the cost?", ""),
     ("Which part of the plan is called the shelter pledge?", ""),
+    ("Who took the photo at the top of the ferry analysis?", CAPTION),
+    ("What is pictured above the headline?", CAPTION),
+    ("What does the disclaimer at the end of the analysis say?", DISCLAIMER),
+    ("Does the plan pay for photo-voltaic panels on the ferries?", ""),
 ])
 def test_what_asks_for_a_label(question, kind):
     assert label_asked(question) == kind
@@ -97,3 +124,27 @@ def test_a_label_asked_for_is_quoted_and_cited(services, question, label):
 def test_a_label_of_a_document_that_is_not_there_is_declined(services):
     answer = services.answer("What is the headline of the Daily Planet article on bird flu vaccines?")
     assert answer.abstained and answer.answer.startswith("I couldn't find this")
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("Who took the photo of the lighthouse?", "Ailsa Rendall"),
+    ("Which press agency is credited for the photo in the Northern Isles Forum analysis?", "North Isles Press"),
+    ("What does the picture at the top of the ferry analysis show?", "The Eday lighthouse at dusk"),
+    ("What does the disclaimer at the end of the ferry analysis say?", "does not take institutional positions"),
+])
+def test_a_caption_or_disclaimer_asked_about_is_quoted_whole(services, question, expected):
+    answer = services.answer(question)
+    assert not answer.abstained and expected in answer.answer, answer.answer
+    assert answer.citations[0].quote in answer.citations[0].passage and expected in answer.citations[0].quote
+
+
+def test_the_photo_of_a_document_without_one_is_not_another_documents(services):
+    answer = services.answer("Who took the photo in the Harbour Trust piece on the turbines?")
+    assert "Ailsa Rendall" not in answer.answer
+
+
+def test_a_page_named_by_its_publisher_and_kind_gives_its_dateline(services):
+    # "Northern Isles Forum" is only in the disclaimer, "analysis" only on the page's label line:
+    # both point to the document, neither is something its dateline must say.
+    answer = services.answer("When was the Northern Isles Forum analysis published?")
+    assert not answer.abstained and "April 2, 2026" in answer.answer, answer.answer
