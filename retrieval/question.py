@@ -40,7 +40,7 @@ _TYPES: list[tuple[str, re.Pattern]] = [
                        # "What is the quote …?", not "… in the attribution of his quote"
                        r"|^(?:what|which) (?:is|was|are|were) the (?:exact |full )?(?:quote|quotation)s?\b", re.I)),
     (DATE, re.compile(r"^(?:when|since when|until when|by when)\b|^(?:in |on |at |by |from |until |since |as of |for )?"
-                      r"(?:exactly |precisely )?(?:what|which) (?:year|years|date|month|day|time|decade)\b"
+                      r"(?:exactly |precisely )?(?:what|which) (?:exact |precise |specific )?(?:year|years|date|month|day|time|decade)\b"
                       r"|^(?:what|which) (?:is|was|are|were) the (?:exact |precise |specific )?(?:date|day|year)s?\b", re.I)),
     (NUMBER, re.compile(r"^(?:how (?:many|much|large|big|high|low|far|long|often|fast|old)"
                         r"|(?:what|which) (?:is |was |were |are )?(?:the )?(?:\w+ ){0,2}"
@@ -55,11 +55,14 @@ _TYPES: list[tuple[str, re.Pattern]] = [
                       r"|^who (?:holds?|held|serves?|served|became|chairs?|chaired|leads?|led|heads?|headed|signed|"
                       r"wrote|authored|said|announced|"
                       r"appointed|nominated|runs?|ran|founded|won|succeeded|replaced|directs?|directed|oversees?|"
-                      r"oversaw|manages?|managed|hosts?|hosted|funds?|funded|pays?|paid)\b", re.I)),
+                      r"oversaw|manages?|managed|hosts?|hosted|funds?|funded|pays?|paid)\b"
+                      # "Who will chair the new track?": a role someone is to hold
+                      r"|^who (?:will|would|is to|is going to|should|could) (?:chair|lead|head|run|direct|oversee|"
+                      r"manage|host|fund|pay|sign|succeed|replace)\b", re.I)),
     (WHO, re.compile(r"^(?:who|whom|whose)\b", re.I)),
     (PLACE, re.compile(r"^(?:(?:in|at|from|to) )?(?:what|which) (?:city|town|country|place|province|state|region|"
-                       r"venue|capital|location|site)\b|^where (?:is|are|was|were) (?:it|they|this|that|the \w+(?: \w+)?) "
-                       r"(?:located|based|held|signed|headquartered)\b", re.I)),
+                       r"venue|capital|location|site)\b|^where (?:is|are|was|were|will|would) (?:it|they|this|that|the (?:\w+ ){0,3}\w+) "
+                       r"(?:be )?(?:located|based|held|signed|headquartered|hosted)\b", re.I)),
     (NAME, re.compile(r"^(?:what|which) (?:is|was|were|are) the names?\b"
                       r"|^(?:what|which) (?:\w+ )?(?:is|was) (?:it|this|that|the \w+) called\b"
                       r"|^(?:what|which) (?:company|companies|party|parties|agency|agencies|organi[sz]ation|firm|"
@@ -100,6 +103,7 @@ _CURRENT = re.compile(r"\b(?:current(?:ly)?|latest|now|today|still|most recent|n
 _TEMPORAL = re.compile(r"\b(?:chang(?:e|ed|es|ing)|anymore|previous(?:ly)?|original(?:ly)?|at the time|earlier|"
                        r"compared?|since then|over time|evolv(?:e|ed|ing)|shift(?:ed)?|went from|used to|"
                        r"before and after|then and now|did .{0,40} happen)\b", re.I)
+_YEAR = re.compile(r"(?:1[89]|20)\d\d")
 _CAPITALISED = re.compile(r"\b[A-Z][\w.'’-]*[A-Za-z0-9]|\b[A-Z]\b")
 
 
@@ -267,7 +271,10 @@ def _part(text: str, idf) -> Part:
     names = {t for m in _CAPITALISED.finditer(_LEAD.sub("", text)[1:]) for t in tokenize(m.group(0))} - _NOT_NAMES
     weights = {w: idf(w) for w in _content(text)}
     kind = answer_type(text)
-    focus = {w: v for w, v in weights.items() if w not in names and w not in _KIND_WORDS.get(kind, ())}
+    # A year places what is asked in time ("the ambassador in 2025"); a sentence that only
+    # shares the year does not speak to what is asked.
+    focus = {w: v for w, v in weights.items() if w not in names and w not in _KIND_WORDS.get(kind, ())
+             and not _YEAR.fullmatch(w)}
     return Part(text, weights, kind, surface, focus, names,
                 figure_unit(text) if kind == NUMBER else date_unit(text) if kind == DATE else frozenset(),
                 label_asked(text))

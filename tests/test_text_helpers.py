@@ -155,6 +155,10 @@ def test_words_aimed_at_the_bots_instructions(question, reaches):
         ("Who is Chile's foreign minister?", ["name"]),
         ("What does Figure 2 of the report show?", ["other"]),  # a figure's number names it
         ("What is the figure for exports?", ["number"]),
+        ("On what exact date was the treaty signed?", ["date"]),
+        ("Who will chair the new council?", ["name"]),  # a role someone is to hold
+        ("Where will the next summit be held?", ["place"]),
+        ("Who will benefit from the fund?", ["who"]),
     ],
 )
 def test_question_parts_and_answer_types(question, types):
@@ -294,6 +298,11 @@ def test_a_date_asked_to_the_day_must_give_the_day(question, sentence, holds_it)
 def test_idioms_that_frame_a_question_are_not_what_it_asks_about():
     part = analyse("By when is the city on track to replace its pipes, all told?", [], lambda t: 1.0).parts[0]
     assert {"track", "told"}.isdisjoint(part.weights) and {"pipe", "citi", "replac"} <= set(part.weights)
+
+
+def test_a_year_places_the_question_in_time_and_is_not_what_it_asks_about():
+    part = analyse("Who was the harbour master in 2025?", [], lambda t: 1.0).parts[0]
+    assert "2025" in part.weights and "2025" not in part.focus and {"harbour", "master"} <= set(part.focus)
 
 
 def test_a_compound_no_document_writes_weighs_only_through_its_parts():
