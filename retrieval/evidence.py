@@ -56,8 +56,10 @@ _CAUSE = re.compile(r"\b(?:because|due to|as a result|owing to|in order to|so th
                     r"prompted|led to|caused|over concerns?|concerns? (?:over|about))\b", re.I)
 _ANAPHOR = re.compile(r"^(?:[\"“‘(]?)(?:This|These|That|Those|It|Its|They|Their|Them|He|His|She|Her|Such|"
                       r"The two|Both|Also|However|Additionally|In addition|Meanwhile|Despite this)\b")
-# A sentence whose subject is a pronoun goes on about what the sentence before it is about.
+# A sentence whose subject is a pronoun goes on about what the sentence before it is about; so
+# does one whose subject is a thing that sentence names ("The meeting was canceled …").
 _SAME_SUBJECT = re.compile(r"^[\"“‘(]?(?:It|Its|They|Their|He|His|She|Her)\b")
+_DEFINITE_SUBJECT = re.compile(r"^[\"“‘(]?(?:The|These|Those|That|This|Such)\s+([^\W\d_]+)")
 _NOT_NAMES = {"I", "A", "An", "The", "In", "On", "At", "By", "For", "To", "Of", "And", "But", "Or", "As"}
 
 
@@ -423,13 +425,10 @@ def judge(question: Question, candidates: list[Candidate], unknown: Sequence[set
             # talks") does not push the one that names the answer out.
             named = [c for c in supporting if c.features[p]["named"] > 0] or supporting
             top = named[0].scores[p] if named else 0.0
-            # A sentence that carries the best one on, its subject a pronoun ("It won $4 million
-            # to replace the village's 2,700 lines"), says more of the same thing, however it
-            # scores alone.
-            carried = {(c.chunk_id, c.index + 1) for c in named[:1]}
+            # A sentence that carries the best one on ("It won $4 million to replace the
+            # village's 2,700 lines") says more of the same thing, however it scores alone.
             typed = [c for c in supporting if c.features[p]["typed"] > 0
-                     and (c.scores[p] >= top - T.typed_within or ((c.chunk_id, c.index) in carried
-                                                                  and _SAME_SUBJECT.match(c.text)))
+                     and (c.scores[p] >= top - T.typed_within or (named and _carries_on(c, named[0])))
                      and (c.features[p]["focus"] >= T.min_focus or not part.focus)]
             if typed:
                 picked = _pick(typed + named, p, per_part, question.temporal)
@@ -440,10 +439,29 @@ def judge(question: Question, candidates: list[Candidate], unknown: Sequence[set
                 verdicts.append(PartVerdict(p, ABSENT))
             continue
         if supporting:
-            verdicts.append(PartVerdict(p, ANSWERED, _pick(supporting, p, per_part, question.temporal)))
+            picked = _pick(supporting, p, per_part, question.temporal)
+            if part.answer_type in SOFT and not picked[0].features[p]["cue"]:
+                # "Why was the meeting called off?": the best sentence tells of the meeting, the
+                # one carrying it on may give the cause ("The meeting was canceled due to …").
+                cause = next((c for c in ranked if c.features[p]["cue"] > 0 and _carries_on(c, picked[0])), None)
+                if cause is not None and cause not in picked:
+                    picked.insert(1, cause)
+            verdicts.append(PartVerdict(p, ANSWERED, picked))
         else:
             verdicts.append(PartVerdict(p, ABSENT))
     return verdicts
+
+
+def _carries_on(c: Candidate, before: Candidate) -> bool:
+    """Whether `c`, right after `before` in its passage, goes on about the same thing: its subject
+    a pronoun ("It won …") or something `before` names ("… to hold a meeting. The meeting was …");
+    not a comment on it ("This decision followed …")."""
+    if c.chunk_id != before.chunk_id or c.index != before.index + 1:
+        return False
+    if _SAME_SUBJECT.match(c.text):
+        return True
+    m = _DEFINITE_SUBJECT.match(c.text)
+    return bool(m) and bool(set(tokenize(m.group(1))) & set(tokenize(before.text)))
 
 
 def _given_otherwise(question: Question, part, picked: list[Candidate], supporting: list[Candidate]) -> list[Candidate]:

@@ -1,6 +1,7 @@
 """Which sentence answers: what a question asks for may stand in the sentence after the one
 that best matches it, when that sentence carries the same subject on ("It won $3 million to
-replace the village's 1,800 lines"), and not when it comments on it ("This decision …").
+replace the village's 1,800 lines", "The meeting was canceled due to …"), and not when it
+comments on it ("This decision …").
 
 The documents are made up here, so nothing rests on the shipped corpus.
 """
@@ -50,9 +51,9 @@ def test_a_sentence_on_something_else_that_follows_does_not(services):
     assert answer.abstained and answer.answer.startswith("The documents don't give that figure"), answer.answer
 
 
-def _candidate(index: int, text: str, score: float, typed: bool) -> Candidate:
-    features = {"similarity": 0.6, "overlap": 0.5, "window": 0.5, "typed": float(typed), "focus": 1.0, "named": 1.0,
-                "asks": 1.0}
+def _candidate(index: int, text: str, score: float, typed: bool = False, cue: bool = False) -> Candidate:
+    features = {"similarity": 0.6, "overlap": 0.5, "window": 0.5, "typed": float(typed), "cue": float(cue),
+                "focus": 1.0, "named": 1.0, "asks": 1.0}
     return Candidate("doc:0001", "doc", "", index, text, 0, len(text), [features], [score], 0, score)
 
 
@@ -69,3 +70,15 @@ def test_the_sentence_after_the_best_one_answers_when_it_carries_its_subject_on(
         assert verdict.status == ANSWERED and after in verdict.picked
     else:
         assert verdict.status == UNSTATED
+
+
+@pytest.mark.parametrize("follower, carried", [
+    ("The meeting was canceled due to a dispute over fishing quotas.", True),
+    ("Other talks were canceled due to a dispute over fishing quotas.", False),
+])
+def test_the_cause_asked_for_may_stand_in_the_sentence_carrying_the_best_one_on(follower, carried):
+    question = analyse("Why was the harbour meeting called off?", [], lambda t: 1.0)
+    best = _candidate(0, "Officials were to hold a harbour meeting in May to settle the quotas.", 4.0)
+    after = _candidate(1, follower, 1.0, cue=True)
+    [verdict] = judge(question, [best, after], [set()], 4)
+    assert verdict.status == ANSWERED and verdict.picked[0] is best and (after in verdict.picked) == carried
