@@ -223,7 +223,10 @@ def main(argv: list[str] | None = None) -> int:
         # on the same pooled calibration questions (whole runs), before the rest was calibrated.
         "swept": {"focus_synonym": "whole runs on the calibration questions with the code of 2026-12-02: 0.6, "
                                    "0.65, 0.7 and 0.75 gave objectives 3.023, 3.042, 3.030 and 3.030; "
-                                   "0.65 leads 0.7 (the value before) by more than the margin a change must clear"},
+                                   "0.65 leads 0.7 (the value before) by more than the margin a change must clear",
+                  "focus_partial": "whole runs on the calibration questions with the code of 2026-12-02 (stop 17): "
+                                   "0.4, 0.45, 0.5, 0.55, 0.6 and 1.01 (off) gave objectives 3.063, 3.125, 3.106, "
+                                   "3.080, 3.068 and 3.068"},
         "values": asdict(chosen),
     }
     print(json.dumps(figures))

@@ -258,14 +258,20 @@ def weighted(f: dict[str, float], t) -> float:
 def score_sentences(question: Question, snapshot, chunk_ids: Sequence[str], part_vectors: np.ndarray,
                     sentence_vectors: dict[str, np.ndarray], passage_sims: dict[str, list[float]],
                     whole: np.ndarray | None = None, retrieval: dict[str, float] | None = None,
-                    related: dict[str, set[str]] | None = None) -> list[Candidate]:
+                    related: dict[str, dict[str, float]] | None = None) -> list[Candidate]:
     """`whole` is the whole question's vector: a part ("and who was it in 2023?") often leaves
     its subject to the rest of the question, so a part's similarity is the better of the two.
     `retrieval` is each passage's fused retrieval score, relative to the best (0–1). `related`
     gives, for a word of the question, the passages' words that mean it (wordsense.py)."""
     parts = question.parts
     # What each part asks about, each word with the words that stand for it ("staff": "employees").
-    senses = [{t: {t} | (related or {}).get(t, set()) for t in part.focus} for part in parts]
+    close = related or {}
+    senses = [{t: {t} | {w for w, sim in close.get(t, {}).items() if sim >= T.focus_synonym} for t in part.focus}
+              for part in parts]
+    # How far each word of the passages speaks to each focus word: fully if it is the word or
+    # means it, in part if it is near in meaning ("swapping": "replacement").
+    credit = [{t: {t: 1.0, **{w: _partial(sim) for w, sim in close.get(t, {}).items()}} for t in part.focus}
+              for part in parts]
     focus_words = [set().union(*s.values()) if s else set() for s in senses]
     units = [_unit(part.unit, sense, snapshot) for part, sense in zip(parts, senses)]
     asked_words = question.words | {t for t in tokenize(question.context)}
@@ -320,8 +326,9 @@ def score_sentences(question: Question, snapshot, chunk_ids: Sequence[str], part
                         part.answer_type, text, asked, asked_words, focus_words[p], T.near_words, units[p]) else 0.0,
                     "cue": 1.0 if part.answer_type in SOFT and holds(
                         part.answer_type, text, asked, asked_words, focus_words[p], T.near_words) else 0.0,
-                    "focus": (sum(w for t, w in part.focus.items() if senses[p][t] & tokens[j])
-                              / sum(part.focus.values()) if part.focus else 0.0),
+                    "focus": (sum(w * max((credit[p][t].get(word, 0.0) for word in tokens[j]), default=0.0)
+                                  for t, w in part.focus.items()) / (sum(part.focus.values()) or 1.0)
+                              if part.focus else 0.0),
                     "anchor": anchor,
                     "recency": fresh,
                     "length": min(len(tokens[j]), _LONG) / _LONG,
@@ -337,6 +344,14 @@ def score_sentences(question: Question, snapshot, chunk_ids: Sequence[str], part
             candidates.append(Candidate(chunk_id, chunk.key, record.date, j, text, a, b, features, scores,
                                         best, scores[best]))
     return candidates
+
+
+def _partial(sim: float) -> float:
+    if sim >= T.focus_synonym:
+        return 1.0
+    if sim < T.focus_partial:
+        return 0.0
+    return (sim - T.focus_partial) / (T.focus_synonym - T.focus_partial)
 
 
 def _unit(unit: frozenset[str], senses: dict[str, set[str]], snapshot) -> frozenset[str]:

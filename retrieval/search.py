@@ -142,7 +142,8 @@ class Retriever:
         return Retrieval(question.query, _diversify(passages, k, len(question.parts)), query_tokens, question,
                          scored, unknown=unknown, pool={p.chunk_id: p for p in passages})
 
-    def _related_words(self, question: Question, snapshot: Snapshot, chunk_ids: list[str]) -> dict[str, set[str]]:
+    def _related_words(self, question: Question, snapshot: Snapshot,
+                       chunk_ids: list[str]) -> dict[str, dict[str, float]]:
         """Words of the sentences that hold what a part asks for (a figure, a date, a name) that
         mean the part's words: only there can a paraphrase decide between answering and
         declining, and only their new words cost an embedding."""
@@ -152,7 +153,7 @@ class Retriever:
         texts = [chunk.text[a:b] for cid in chunk_ids for chunk in (snapshot.chunks[cid],) for a, b in chunk.spans
                  if any(value_spans(p.answer_type, chunk.text[a:b]) for p in typed)]
         asked = {t: p.surface.get(t, t) for p in typed for t in p.focus}
-        return self.related_words.related(asked, texts, T.focus_synonym)
+        return self.related_words.related(asked, texts, min(T.focus_synonym, T.focus_partial))
 
 
 def _passages(snapshot: Snapshot, chunk_ids: list[str], scored: list[Candidate],

@@ -41,6 +41,7 @@ class Thresholds:
     typed_within: float = 0.1  # a sentence holding what is asked must score this close to the best
     min_focus: float = 0.0  # … and speak to what is asked about, not only to the names
     near_words: int = 10  # … with the value within this many words of what is asked about
+    focus_partial: float = 1.01  # a word this close counts for a question's word in part (up to focus_synonym)
     focus_synonym: float = 1.01  # a passage's word this close to a question's word stands for it (wordsense.py)
     # -- composing ------------------------------------------------------------------------
     keep_within: float = 0.12  # sentences this close to a part's best are worth adding

@@ -4,7 +4,8 @@ A question put in other words than its answer ("how many newborns…" for "…90
 shares few words with the sentence that answers it, so the test that a figure stands near what
 is asked about finds nothing to stand near. Single words are compared with the embedding model:
 a word of a candidate sentence stands for a word of the question when their vectors are at least
-`THRESHOLDS.focus_synonym` close. Vectors are cached per word (bounded), so a question costs
+`THRESHOLDS.focus_synonym` close, and speaks to it in part from `THRESHOLDS.focus_partial` on
+("swapping": "replacement"; evidence.py scales the credit between the two). Vectors are cached per word (bounded), so a question costs
 only the words no earlier question has met.
 """
 
@@ -48,8 +49,9 @@ class RelatedWords:
                     self._vectors.popitem(last=False)
         return np.asarray([found[w] for w in words], dtype=np.float32).reshape(len(words), -1)
 
-    def related(self, asked: dict[str, str], texts: Iterable[str], threshold: float) -> dict[str, set[str]]:
-        """For each asked word (stem: as written), the stems of the texts' words that mean it."""
+    def related(self, asked: dict[str, str], texts: Iterable[str], threshold: float) -> dict[str, dict[str, float]]:
+        """For each asked word (stem: as written), the stems of the texts' words at least
+        `threshold` close to it, with how close."""
         if not asked or threshold > 1.0:
             return {}
         vocabulary: dict[str, str] = {}
@@ -65,4 +67,5 @@ class RelatedWords:
         asked_stems = list(asked)
         vectors = self._vectors_of([asked[s].lower() for s in asked_stems] + [vocabulary[s] for s in stems])
         sims = vectors[:len(asked_stems)] @ vectors[len(asked_stems):].T
-        return {a: {stems[j] for j in np.flatnonzero(sims[i] >= threshold)} for i, a in enumerate(asked_stems)}
+        return {a: {stems[j]: float(sims[i, j]) for j in np.flatnonzero(sims[i] >= threshold)}
+                for i, a in enumerate(asked_stems)}

@@ -46,7 +46,8 @@ def test_words_that_mean_a_question_word_are_found(embedder):
     asked = {tokenize(w)[0]: w for w in ("staff", "newborns")}
     found = words.related(asked, ["The town hired four new employees.", "Up to 900 infants were spared."], 0.7)
     assert "employe" in found["staff"] and "infant" in found["newborn"]
-    assert not found["staff"] & {"town", "hire", "spare"} and not found["newborn"] & {"town", "employe"}
+    assert not found["staff"].keys() & {"town", "hire", "spare"} and not found["newborn"].keys() & {"town", "employe"}
+    assert all(0.7 <= sim <= 1.0 for close in found.values() for sim in close.values())
     assert words.related(asked, ["The town hired four new employees."], 1.01) == {}  # switched off
 
 
@@ -58,6 +59,9 @@ def services(tmp_path_factory, embedder):
 @pytest.mark.parametrize("question, figure", [
     ("How many extra staff did the Kerrow port authority take on just for mending the breakwater?", "six"),
     ("By the authority's estimate, how many houses will the new seawall shield from flooding each year?", "1,200"),
+    # No word but "Kerrow" is the report's own: "hands", "body", "patch", "wave wall" are only
+    # near in meaning to "employees", "authority", "repair", "breakwater", and count in part.
+    ("How many new hands did Kerrow's port body sign up solely to patch the wave wall?", "six"),
 ])
 def test_a_figure_asked_for_in_other_words_is_quoted(services, question, figure):
     answer = services.answer(question)
