@@ -45,7 +45,7 @@ _TYPES: list[tuple[str, re.Pattern]] = [
     (NUMBER, re.compile(r"^(?:how (?:many|much|large|big|high|low|far|long|often|fast|old)"
                         r"|(?:what|which) (?:is |was |were |are )?(?:the )?(?:\w+ ){0,2}"
                         r"(?:percentage|percent|share|proportion|number|amount|rate|level|figure|sum|total|"
-                        r"size|cost|value|price|budget|count|ratio|tally))\b"
+                        r"size|cost|value|price|budget|count|ratio|tally|population))\b"
                         r"(?!\s+(?:\d|(?-i:[A-Z]|[IVX]+)\b))", re.I)),  # "what does Figure 1 show": a name, not a figure
     # "Who is the administrator?", "Who chairs it?": a person or body must be named.
     (NAME, re.compile(r"^who (?:is|was|are|were) (?:the|its|their|his|her|our|now|currently|elected|appointed|named|"
