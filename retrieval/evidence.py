@@ -419,6 +419,9 @@ def judge(question: Question, candidates: list[Candidate], unknown: Sequence[set
         ranked = sorted(candidates, key=lambda c: c.scores[p], reverse=True)
         supporting = [c for c in ranked if supports(c, p)]
         topical = [c for c in ranked if on_topic(c, p)]
+        if p in labels:  # the title, heading or caption asked for, found where the question points
+            verdicts.append(PartVerdict(p, ANSWERED, [labels[p]]))
+            continue
         absent_words = unknown[p] if p < len(unknown) else set()
         words_share = sum(part.weights.get(t, 0.0) for t in absent_words) / part.total
         names_share = sum(part.weights.get(t, 0.0) for t in absent_words & part.names) / part.total
@@ -428,9 +431,6 @@ def judge(question: Question, candidates: list[Candidate], unknown: Sequence[set
             missing = _unknown_phrases(part, absent_words)
             status = UNSTATED if supporting else ABSENT
             verdicts.append(PartVerdict(p, status, _pick(supporting, p, 2), missing))
-            continue
-        if p in labels:  # the title or heading asked for, found where the question points
-            verdicts.append(PartVerdict(p, ANSWERED, [labels[p]]))
             continue
         if part.answer_type in REQUIRED:
             # What is asked must be in a sentence about as relevant as the best one: a date in an

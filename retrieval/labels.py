@@ -1,7 +1,8 @@
 """Answers about a document's own labels: its title ("what is the headline of …"), a section's
 heading ("what is the heading of the part on …", "what is section 3 called") and the line under
 the title ("the subtitle", "the summary under the headline"); and the small passages the loader
-labels, a photo's caption with its credit and a page's disclaimer ("who took the photo?").
+labels, a photo's caption with its credit and a page's disclaimer ("who took the photo?"), and
+the dateline under a page's title ("when was the brief last updated?").
 
 Titles and headings are never answer sentences otherwise (they label passages, evidence.py
 reads them as context), so a question about them would only find the body text they label.
@@ -18,13 +19,14 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from .evidence import Candidate, dates_in, supports
-from .question import CAPTION, DISCLAIMER, HEADING, SUBTITLE, TITLE, Question
+from .question import CAPTION, DATELINE, DISCLAIMER, HEADING, SUBTITLE, TITLE, Question
 from .store import chunk_id
 
 _SEARCHED_FOR_TITLE = 4  # a title stands in one of a document's first passages
 _MAX_GAP = 50  # passages without sentences (a heading alone) leave gaps in the numbering
 _NUMBERED = re.compile(r"\b(?:section|part|chapter|heading)\s+(?:no\.?\s*)?([0-9]+|[IVXLC]+)\b", re.I)
 _BYLINE = re.compile(r"^(?:by|written by|author:?)\s", re.I)
+_DATELINE = re.compile(r"^(?:(?:first |last )?(?:published|updated|released|issued|posted|dated)|as of)\b", re.I)
 
 
 def label_candidates(question: Question, snapshot, scored: list[Candidate]) -> list[Candidate]:
@@ -50,6 +52,9 @@ def label_candidates(question: Question, snapshot, scored: list[Candidate]) -> l
             # The caption (or disclaimer) passage itself, of the document the question names: it
             # holds the credit, what the photo shows, what the page disclaims.
             pool = [c for c in scored if c.label_for < 0 and snapshot.chunks[c.chunk_id].metadata.get("kind") == part.label]
+            pointed = pointing
+        elif part.label == DATELINE:  # any passage of the document pointed to leads to its dateline
+            pool = [c for c in scored if c.label_for < 0]
             pointed = pointing
         else:
             pool = [c for c in scored if c.label_for < 0 and supports(c, p)]
@@ -79,6 +84,12 @@ def _find(kind: str, asked: str, snapshot, top: Candidate) -> dict | None:
     """Where the label is in its passage's text: the Candidate fields that place it (a title or
     heading has no sentence index: -1)."""
     record = snapshot.records[top.key]
+    if kind == DATELINE:
+        for chunk in _chunks(snapshot, top.key, min(record.chunks, _SEARCHED_FOR_TITLE)):
+            for j, (a, b) in enumerate(chunk.spans):
+                if _DATELINE.match(chunk.text[a:b]) and dates_in(chunk.text[a:b]):
+                    return _placed(chunk, j, a, b)
+        return None
     if kind in (TITLE, SUBTITLE):
         for chunk in _chunks(snapshot, top.key, min(record.chunks, _SEARCHED_FOR_TITLE)):
             at = _head(chunk).find(record.title) if record.title else -1

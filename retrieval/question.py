@@ -120,7 +120,7 @@ class Part:
     # For a figure: what it must be a figure of ("how many submarines": {"submarin"}), or
     # MONEY / PERCENT for "how much does it cost", "what share"; for a date, DAY if it asks for one.
     unit: frozenset[str] = frozenset()
-    label: str = ""  # TITLE, HEADING, SUBTITLE, CAPTION or DISCLAIMER: it asks for a label (labels.py)
+    label: str = ""  # TITLE, HEADING, SUBTITLE, CAPTION, DISCLAIMER or DATELINE: it asks for a label (labels.py)
 
     @property
     def total(self) -> float:
@@ -282,7 +282,8 @@ def _part(text: str, idf) -> Part:
 
 TITLE, HEADING, SUBTITLE = "title", "heading", "subtitle"
 CAPTION, DISCLAIMER = "caption", "disclaimer"  # the passages chunking.STANDALONE_KINDS labels
-_DOCUMENT = (r"(?:article|piece|report|brief|statement|document|fact sheet|commentary|paper|post|page|op-ed|essay|"
+DATELINE = "dateline"  # "Published on …", "Updated …" under a page's title
+_DOCUMENT = (r"(?:article|piece|analysis|primer|explainer|report|brief|statement|document|fact sheet|commentary|paper|post|page|op-ed|essay|"
              r"memo|note|study|release|publication|story|plan|strategy|framework|roadmap|guidance|bill)")
 _LABELS = [
     (SUBTITLE, re.compile(r"\b(?:sub-?title|sub-?head(?:ing|line)?|standfirst|strapline)\b|\b(?:line|sentence|summary|"
@@ -296,9 +297,13 @@ _LABELS = [
                          re.I)),
     # A photo's caption and credit, a page's disclaimer: small passages that match no question
     # in meaning ("who took the photo?"), found by what they are.
-    (CAPTION, re.compile(r"\b(?:photo(?:graph)?s?|pictures?|pictured|captions?|(?:the|its|this|that) (?:\w+ )?images?)\b(?!-)",
-                         re.I)),
+    (CAPTION, re.compile(r"\b(?:photo(?:graph)?s?|pictures?|pictured|captions?|(?:the|its|this|that) (?:\w+ )?images?)\b(?!-)"
+                         r"|\b(?:figure|fig\.|chart|map|exhibit) \d+\b", re.I)),
     (DISCLAIMER, re.compile(r"\bdisclaimers?\b", re.I)),
+    # When the document itself came out, not when something in it happened.
+    (DATELINE, re.compile(r"^when (?:was|were|is) [^?]{0,60}?\b" + _DOCUMENT
+                          + r"s?\b[^?]{0,40}?\b(?:first |last )?(?:published|updated|released|issued|posted|dated)\b"
+                          r"|\b(?:publication|release) date\b", re.I)),
     (TITLE, re.compile(r"\bheadline\b|\btitle of (?:the |this |that |its )?(?:[\w.-]+ ){0,5}" + _DOCUMENT + r"\b"
                        r"|\bwhat (?:is|was) (?:the |this |that |its )?(?:[\w.-]+ ){0,5}" + _DOCUMENT
                        + r" (?:called|titled|entitled)\b", re.I)),

@@ -1,5 +1,5 @@
 """Questions about a document's own labels: its headline, the line under it, a section's heading,
-a photo's caption and credit, the disclaimer.
+a photo's caption and credit, the disclaimer, the dateline.
 
 The documents are made up here (a news-style page and a numbered plan), so that nothing rests on
 the shipped corpus; the label is taken from where the question points and cited like a sentence.
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.question import CAPTION, DISCLAIMER, HEADING, SUBTITLE, TITLE, label_asked
+from retrieval.question import CAPTION, DATELINE, DISCLAIMER, HEADING, SUBTITLE, TITLE, label_asked
 from tests.conftest import services_over
 
 PAGE = """---
@@ -97,6 +97,10 @@ def services(tmp_path_factory, embedder):
     ("What is pictured above the headline?", CAPTION),
     ("What does the disclaimer at the end of the analysis say?", DISCLAIMER),
     ("Does the plan pay for photo-voltaic panels on the ferries?", ""),
+    ("What does Figure 2 of the plan show?", CAPTION),
+    ("When was the ferry analysis last updated?", DATELINE),
+    ("What is the publication date of the flood plan?", DATELINE),
+    ("When was the turbine array approved?", ""),  # when something in it happened
 ])
 def test_what_asks_for_a_label(question, kind):
     assert label_asked(question) == kind
@@ -145,6 +149,6 @@ def test_the_photo_of_a_document_without_one_is_not_another_documents(services):
 
 def test_a_page_named_by_its_publisher_and_kind_gives_its_dateline(services):
     # "Northern Isles Forum" is only in the disclaimer, "analysis" only on the page's label line:
-    # both point to the document, neither is something its dateline must say.
+    # both point to the document, whose dateline says when it came out.
     answer = services.answer("When was the Northern Isles Forum analysis published?")
     assert not answer.abstained and "April 2, 2026" in answer.answer, answer.answer

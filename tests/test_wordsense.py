@@ -59,9 +59,9 @@ def services(tmp_path_factory, embedder):
 @pytest.mark.parametrize("question, figure", [
     ("How many extra staff did the Kerrow port authority take on just for mending the breakwater?", "six"),
     ("By the authority's estimate, how many houses will the new seawall shield from flooding each year?", "1,200"),
-    # No word but "Kerrow" is the report's own: "hands", "body", "patch", "wave wall" are only
-    # near in meaning to "employees", "authority", "repair", "breakwater", and count in part.
-    ("How many new hands did Kerrow's port body sign up solely to patch the wave wall?", "six"),
+    # "Hands", "sign up" and "patch" are not the report's words, only near in meaning to
+    # "employees", "hiring" and "repair": they count in part.
+    ("How many new hands did the Kerrow port authority sign up solely to patch the breakwater?", "six"),
 ])
 def test_a_figure_asked_for_in_other_words_is_quoted(services, question, figure):
     answer = services.answer(question)
