@@ -100,7 +100,11 @@ def compose_extractive(question: str, retrieval: Retrieval, max_sentences: int) 
     if not answered:
         unstated = [v for v in verdicts if v.status == UNSTATED and v.picked]
         if not unstated:
-            return abstain(question, retrieval.passages)
+            # Names no document mentions are said ("I couldn't find anything on “X”"), so that
+            # the user knows what to ask about instead.
+            named = [v for v in verdicts if v.missing.startswith("“")]
+            reason = " ".join(_declined(v, parts, len(parts) > 1) for v in named)
+            return abstain(question, retrieval.passages, reason)
         lead = " ".join(_declined(v, parts, len(parts) > 1) for v in verdicts) + " What they do say:"
         picked = _expand([c for v in unstated for c in v.picked[:2]], retrieval, max_sentences)
         result = _cite_candidates(question, picked, retrieval, lead)

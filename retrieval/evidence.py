@@ -277,6 +277,7 @@ def score_sentences(question: Question, snapshot, chunk_ids: Sequence[str], part
     asked_words = question.words | {t for t in tokenize(question.context)}
     asked = question.asked
     anchors = _anchors(question, snapshot)
+    anchor_total = sum(anchors.values())  # 0 when they are only words that point to a document
     dates = sorted({snapshot.records[snapshot.chunks[c].key].date for c in chunk_ids} - {""})
     recency = {d: (i / (len(dates) - 1) if len(dates) > 1 else 1.0) for i, d in enumerate(dates)}
     candidates: list[Candidate] = []
@@ -298,7 +299,7 @@ def score_sentences(question: Question, snapshot, chunk_ids: Sequence[str], part
         # Harbour Accord; any line of "the Harbour Trust piece" is of the Harbour Trust's).
         titled = set(tokenize(f"{record.title} {record.publisher}"))
         doc_words = snapshot.document_words(chunk.key)
-        anchor = (sum(w for t, w in anchors.items() if t in doc_words) / sum(anchors.values())) if anchors else 1.0
+        anchor = sum(w for t, w in anchors.items() if t in doc_words) / anchor_total if anchor_total else 1.0
         fresh = recency.get(record.date, 0.0) if question.wants_current else 0.0
         for j, ((a, b), text) in enumerate(zip(spans, texts)):
             if len(tokenize(text)) < _MIN_CONTENT_WORDS:
@@ -511,7 +512,7 @@ def _unknown_phrases(part, absent: set[str]) -> str:
     phrases = [m.group(0) for m in _PHRASE.finditer(part.text) if set(tokenize(m.group(0))) & absent & part.names]
     if not phrases:
         phrases = list(dict.fromkeys(part.surface[t] for t in part.surface if t in absent))
-    return "“" + "”, “".join(dict.fromkeys(phrases)) + "”"
+    return "“" + "”, “".join(dict.fromkeys(re.sub(r"['’]s$", "", p) for p in phrases)) + "”"  # “Germany”, not “Germany's”
 
 
 def _pick(ranked: list[Candidate], p: int, limit: int, across_dates: bool = False) -> list[Candidate]:

@@ -77,7 +77,11 @@ def test_related_but_unstated_says_so_and_shows_what_the_documents_say(shared_co
 def test_a_name_no_document_mentions_is_not_answered_with_a_neighbour(shared_corpus):
     answer = shared_corpus.answer("Where was the Quantum Sensing Pact signed?")
     assert answer.abstained
-    assert answer.answer.startswith("The documents don't mention “Quantum Sensing Pact”"), answer.answer
+    # Said in so many words, whether the passages near it are shown ("The documents don't
+    # mention …. What they do say: …") or none is close enough ("I couldn't find anything on …").
+    assert "“Quantum Sensing Pact”" in answer.answer.split("[")[0], answer.answer
+    answer = shared_corpus.answer("What is Atlantis's policy on deep-sea mining?")
+    assert answer.abstained and "“Atlantis”" in answer.answer, answer.answer
 
 
 def test_every_part_of_a_multi_part_question_is_answered(shared_corpus):
