@@ -88,7 +88,7 @@ _FURNITURE = frozenset(tokenize("still case true exactly actually really anythin
 # Idioms that place a question in time, sum it up or hedge it ("so far", "all told", "supposed
 # to"): their words ("far", "told", "supposed") are rare in any document, so they would weigh as
 # if they were what is asked about.
-_FRAMING = re.compile(r"\b(?:so far|thus far|to date|as yet|all told|all in all|as of now|by now|at present"
+_FRAMING = re.compile(r"\b(?:so far|thus far|to date|as yet|all told|all in all|as of now|by now|at present|at the time"
                       r"|(?:supposed|meant|going|expected|scheduled|slated|due|likely|on track) to)\b", re.I)
 # Words that name the kind of value asked for ("how much money", "in what year"): the value itself
 # answers them, so a sentence need not repeat them to speak to what is asked.
@@ -104,6 +104,9 @@ _TEMPORAL = re.compile(r"\b(?:chang(?:e|ed|es|ing)|anymore|previous(?:ly)?|origi
                        r"compared?|since then|over time|evolv(?:e|ed|ing)|shift(?:ed)?|went from|used to|"
                        r"before and after|then and now|did .{0,40} happen)\b", re.I)
 _YEAR = re.compile(r"(?:1[89]|20)\d\d")
+# "The current president": which source is newest says what is current; the word itself is not
+# what a sentence must say ("Lee's current positions" is not about who is president).
+_NOW_WORDS = frozenset(tokenize("current currently latest now today nowadays newest recent"))
 _CAPITALISED = re.compile(r"\b[A-Z][\w.'’-]*[A-Za-z0-9]|\b[A-Z]\b")
 
 
@@ -274,7 +277,7 @@ def _part(text: str, idf) -> Part:
     # A year places what is asked in time ("the ambassador in 2025"); a sentence that only
     # shares the year does not speak to what is asked.
     focus = {w: v for w, v in weights.items() if w not in names and w not in _KIND_WORDS.get(kind, ())
-             and not _YEAR.fullmatch(w)}
+             and not _YEAR.fullmatch(w) and w not in _NOW_WORDS}
     return Part(text, weights, kind, surface, focus, names,
                 figure_unit(text) if kind == NUMBER else date_unit(text) if kind == DATE else frozenset(),
                 label_asked(text))

@@ -301,6 +301,13 @@ def test_idioms_that_frame_a_question_are_not_what_it_asks_about():
     assert {"track", "told"}.isdisjoint(part.weights) and {"pipe", "citi", "replac"} <= set(part.weights)
 
 
+def test_words_that_ask_for_the_newest_source_are_not_what_a_sentence_must_say():
+    parts = analyse("Who is the current harbour master, and who held the post at the time of the storm?", [],
+                    lambda t: 1.0).parts
+    assert "current" not in parts[0].focus and "master" in parts[0].focus
+    assert "time" not in parts[1].weights and "storm" in parts[1].focus
+
+
 def test_a_year_places_the_question_in_time_and_is_not_what_it_asks_about():
     part = analyse("Who was the harbour master in 2025?", [], lambda t: 1.0).parts[0]
     assert "2025" in part.weights and "2025" not in part.focus and {"harbour", "master"} <= set(part.focus)
