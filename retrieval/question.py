@@ -74,7 +74,9 @@ _SPLIT = re.compile(
     r"(?:[;?]\s+|,?\s+(?:and|but|while|whereas)\s+)(?=(?:what|which|who|whom|whose|when|where|why|how|whether|"
     r"is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)\b)", re.I)
 _MIN_PART_WORDS = 2
-_ASKS = re.compile(r"(?:what|which|who|whom|whose|when|where|why|how|whether|is|are|was|were|do|does|did|has|have|"
+_ASKS = re.compile(r"(?:(?:through|in|by|for|under|from|to|with|of|at|on|during|into|among|between|after|before|"
+                   r"within|over|against|via|across|upon|since|until)\s+(?=(?:what|which|who|whom|whose|how)\b))?"
+                   r"(?:what|which|who|whom|whose|when|where|why|how|whether|is|are|was|were|do|does|did|has|have|"
                    r"had|can|could|will|would|should|list|name|describe|explain|give|tell|summari[sz]e)\b", re.I)
 _NEW_TOPIC = re.compile(r"^\s*(?:and|but|also|so)?[\s,]*(?:what|how)?\s*(?:about|on|regarding|concerning|as for|"
                         r"with regard to)\s+(?P<topic>[^?]{1,80})\??\s*$", re.I)
