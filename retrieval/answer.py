@@ -102,7 +102,7 @@ def compose_extractive(question: str, retrieval: Retrieval, max_sentences: int) 
         if not unstated:
             # Names no document mentions are said ("I couldn't find anything on “X”"), so that
             # the user knows what to ask about instead.
-            named = [v for v in verdicts if v.missing.startswith("“")]
+            named = [v for v in verdicts if v.missing.startswith("“") and v.missing[1:2].isupper()]
             reason = " ".join(_declined(v, parts, len(parts) > 1) for v in named)
             return abstain(question, retrieval.passages, reason)
         lead = " ".join(_declined(v, parts, len(parts) > 1) for v in verdicts) + " What they do say:"
