@@ -512,7 +512,8 @@ def _unknown_phrases(part, absent: set[str]) -> str:
     phrases = [m.group(0) for m in _PHRASE.finditer(part.text) if set(tokenize(m.group(0))) & absent & part.names]
     if not phrases:
         phrases = list(dict.fromkeys(part.surface[t] for t in part.surface if t in absent))
-    return "“" + "”, “".join(dict.fromkeys(re.sub(r"['’]s$", "", p) for p in phrases)) + "”"  # “Germany”, not “Germany's”
+    phrases = [re.sub(r"['’]s$", "", p) for p in phrases]  # “Germany”, not “Germany's”
+    return "“" + "”, “".join(dict.fromkeys(phrases)) + "”"
 
 
 def _pick(ranked: list[Candidate], p: int, limit: int, across_dates: bool = False) -> list[Candidate]:

@@ -44,23 +44,23 @@ def label_candidates(question: Question, snapshot, scored: list[Candidate]) -> l
             words = snapshot.document_words(c.key)
             return sum(part.weights.get(t, 1.0) for t in part.names if t in words)
 
-        def pointing(c: Candidate) -> float:  # "the ferry analysis": the document holding the part's words
+        def pointing(c: Candidate) -> float:
             words = snapshot.document_words(c.key)
             return sum(w for t, w in part.weights.items() if t in words)
 
         if part.label in (CAPTION, DISCLAIMER):
-            # The caption (or disclaimer) passage itself, of the document the question names: it
-            # holds the credit, what the photo shows, what the page disclaims.
-            pool = [c for c in scored if c.label_for < 0 and snapshot.chunks[c.chunk_id].metadata.get("kind") == part.label]
-            pointed = pointing
+            # The caption (or disclaimer) passage itself, of the document the question points to:
+            # it holds the credit, what the photo shows, what the page disclaims.
+            pool = [c for c in scored if c.label_for < 0 and _kind(snapshot, c) == part.label]
         elif part.label == DATELINE:  # any passage of the document pointed to leads to its dateline
             pool = [c for c in scored if c.label_for < 0]
-            pointed = pointing
         else:
             pool = [c for c in scored if c.label_for < 0 and supports(c, p)]
-            pointed = _nothing
-        ranked = sorted(pool, key=lambda c: (named(c), pointed(c), (c.date[:7] in dates) + (c.date[:4] in dates),
-                                             c.scores[p]), reverse=True)
+        # Small passages and datelines match no question in meaning: the document is found by
+        # the words of the question it holds ("the ferry analysis").
+        by_words = part.label in (CAPTION, DISCLAIMER, DATELINE)
+        ranked = sorted(pool, key=lambda c: (named(c), pointing(c) if by_words else 0.0,
+                                             (c.date[:7] in dates) + (c.date[:4] in dates), c.scores[p]), reverse=True)
         if not ranked or (part.names and not named(ranked[0])):
             continue
         top = ranked[0]
@@ -76,8 +76,8 @@ def label_candidates(question: Question, snapshot, scored: list[Candidate]) -> l
     return found
 
 
-def _nothing(c: Candidate) -> float:
-    return 0.0
+def _kind(snapshot, c: Candidate) -> str:
+    return snapshot.chunks[c.chunk_id].metadata.get("kind", "")
 
 
 def _find(kind: str, asked: str, snapshot, top: Candidate) -> dict | None:

@@ -5,8 +5,8 @@ shares few words with the sentence that answers it, so the test that a figure st
 is asked about finds nothing to stand near. Single words are compared with the embedding model:
 a word of a candidate sentence stands for a word of the question when their vectors are at least
 `THRESHOLDS.focus_synonym` close, and speaks to it in part from `THRESHOLDS.focus_partial` on
-("swapping": "replacement"; evidence.py scales the credit between the two). Vectors are cached per word (bounded), so a question costs
-only the words no earlier question has met.
+("swapping": "replacement"; evidence.py scales the credit between the two). Vectors are cached
+per word (bounded), so a question costs only the words no earlier question has met.
 """
 
 from __future__ import annotations
