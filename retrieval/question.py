@@ -302,7 +302,10 @@ _LABELS = [
                          re.I)),
     # A photo's caption and credit, a page's disclaimer: small passages that match no question
     # in meaning ("who took the photo?"), found by what they are.
-    (CAPTION, re.compile(r"\b(?:photo(?:graph)?s?|pictures?|pictured|captions?|(?:the|its|this|that) (?:\w+ )?images?)\b(?!-)"
+    # "Image" only where it is a picture on the page ("the image at the top", "who is the image
+    # credited to"), not "what image of the alliance does the statement give".
+    (CAPTION, re.compile(r"\b(?:photo(?:graph)?s?|pictures?|pictured|captions?)\b(?!-)"
+                         r"|\bimages?\b(?=[^?]{0,40}\b(?:shows?|depicts?|credit(?:ed)?|taken|at the top|above)\b)"
                          r"|\b(?:figure|fig\.|chart|map|exhibit) \d+\b", re.I)),
     (DISCLAIMER, re.compile(r"\bdisclaimers?\b", re.I)),
     # When the document itself came out, not when something in it happened.

@@ -98,6 +98,8 @@ def services(tmp_path_factory, embedder):
     ("What does the disclaimer at the end of the analysis say?", DISCLAIMER),
     ("Does the plan pay for photo-voltaic panels on the ferries?", ""),
     ("What does Figure 2 of the plan show?", CAPTION),
+    ("What does the image at the top of the analysis show?", CAPTION),
+    ("What image of the council does the article give?", ""),
     ("When was the ferry analysis last updated?", DATELINE),
     ("What is the publication date of the flood plan?", DATELINE),
     ("When was the turbine array approved?", ""),  # when something in it happened
