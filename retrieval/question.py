@@ -97,9 +97,10 @@ _FRAMING = re.compile(r"\b(?:so far|thus far|to date|as yet|all told|all in all|
 _KIND_WORDS = {NUMBER: frozenset(tokenize("number amount figure total sum count quantity money dollars")),
                DATE: frozenset(tokenize("date year month day time")),
                PLACE: frozenset(tokenize("city town country place location"))}
-# Capitalised, but not names: months and days date things, they do not say what is asked about.
+# Capitalised, but not names: months and days date things, they do not say what is asked about;
+# "I'm" is the user.
 _NOT_NAMES = frozenset(tokenize("january february march april may june july august september october november "
-                                "december monday tuesday wednesday thursday friday saturday sunday"))
+                                "december monday tuesday wednesday thursday friday saturday sunday I'm I've I'd I'll"))
 _CURRENT = re.compile(r"\b(?:current(?:ly)?|latest|now|today|still|most recent|newest|present|nowadays|"
                       r"up to date|as of now)\b", re.I)
 _TEMPORAL = re.compile(r"\b(?:chang(?:e|ed|es|ing)|anymore|previous(?:ly)?|original(?:ly)?|at the time|earlier|"
@@ -203,7 +204,7 @@ def analyse(text: str, history: Sequence[str], idf) -> Question:
         for w, weight in extra.items():
             part.weights.setdefault(w, weight)
     query = f"{context} {asked_text}".strip() if follow_up else asked_text
-    names = {t for m in _CAPITALISED.finditer(_LEAD.sub("", asked_text)) for t in tokenize(m.group(0))}
+    names = {t for m in _CAPITALISED.finditer(_LEAD.sub("", asked_text)) for t in tokenize(m.group(0))} - _NOT_NAMES
     if follow_up:
         names |= {t for m in _CAPITALISED.finditer(_LEAD.sub("", context)) for t in tokenize(m.group(0))}
     current = bool(_CURRENT.search(text))
@@ -366,5 +367,8 @@ def date_unit(text: str) -> frozenset[str]:
 
 
 def _sentences(text: str) -> list[str]:
-    parts = [p.strip() for p in re.split(r"(?<=[.?!])\s+(?=[A-Z\"“'‘(])", text) if p.strip()]
+    # "Pretend I'm new to this: what does ROK stand for?": what comes before the colon sets the
+    # question up, like a sentence of its own.
+    parts = [p.strip() for p in re.split(r"(?<=[.?!])\s+(?=[A-Z\"“'‘(])|(?<=:)\s+(?=(?i:" + _ASKS.pattern + "))", text)
+             if p.strip()]
     return parts or [text]

@@ -309,6 +309,12 @@ def test_words_that_ask_for_the_newest_source_are_not_what_a_sentence_must_say()
     assert "time" not in parts[1].weights and "storm" in parts[1].focus
 
 
+def test_a_lead_in_before_a_colon_sets_the_question_up():
+    question = analyse("Pretend I'm new to this topic: what does the abbreviation EEA stand for?", [], lambda t: 1.0)
+    assert [p.text for p in question.parts] == ["what does the abbreviation EEA stand for?"]
+    assert "pretend" not in question.parts[0].focus and "i'm" not in question.names | question.parts[0].names
+
+
 def test_a_year_places_the_question_in_time_and_is_not_what_it_asks_about():
     part = analyse("Who was the harbour master in 2025?", [], lambda t: 1.0).parts[0]
     assert "2025" in part.weights and "2025" not in part.focus and {"harbour", "master"} <= set(part.focus)
