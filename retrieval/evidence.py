@@ -265,13 +265,13 @@ def score_sentences(question: Question, snapshot, chunk_ids: Sequence[str], part
     gives, for a word of the question, the passages' words that mean it (wordsense.py)."""
     parts = question.parts
     # What each part asks about, each word with the words that stand for it ("staff": "employees").
-    close = related or {}
-    senses = [{t: {t} | {w for w, sim in close.get(t, {}).items() if sim >= T.focus_synonym} for t in part.focus}
-              for part in parts]
     # How far each word of the passages speaks to each focus word: fully if it is the word or
     # means it, in part if it is near in meaning ("swapping": "replacement").
+    close = related or {}
     credit = [{t: {t: 1.0, **{w: _partial(sim) for w, sim in close.get(t, {}).items()}} for t in part.focus}
               for part in parts]
+    senses = [{t: {w for w, c in words.items() if c >= 1.0} for t, words in part_credit.items()}
+              for part_credit in credit]
     focus_words = [set().union(*s.values()) if s else set() for s in senses]
     units = [_unit(part.unit, sense, snapshot) for part, sense in zip(parts, senses)]
     asked_words = question.words | {t for t in tokenize(question.context)}

@@ -67,9 +67,6 @@ def label_candidates(question: Question, snapshot, scored: list[Candidate]) -> l
         if part.label == HEADING:  # a section's heading, not the document's own (a page's first heading)
             title = snapshot.records[top.key].title
             top = next((c for c in ranked if c.key == top.key and _section(snapshot, c) not in ("", title)), top)
-        if part.label in (CAPTION, DISCLAIMER):
-            found.append(replace(top, label_for=p))
-            continue
         label = _find(part.label, part.text, snapshot, top)
         if label is not None:
             found.append(replace(top, **label, label_for=p))
@@ -83,6 +80,8 @@ def _kind(snapshot, c: Candidate) -> str:
 def _find(kind: str, asked: str, snapshot, top: Candidate) -> dict | None:
     """Where the label is in its passage's text: the Candidate fields that place it (a title or
     heading has no sentence index: -1)."""
+    if kind in (CAPTION, DISCLAIMER):
+        return {}  # the passage found is the label, quoted whole
     record = snapshot.records[top.key]
     if kind == DATELINE:
         for chunk in _chunks(snapshot, top.key, min(record.chunks, _SEARCHED_FOR_TITLE)):

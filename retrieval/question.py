@@ -204,9 +204,9 @@ def analyse(text: str, history: Sequence[str], idf) -> Question:
         for w, weight in extra.items():
             part.weights.setdefault(w, weight)
     query = f"{context} {asked_text}".strip() if follow_up else asked_text
-    names = {t for m in _CAPITALISED.finditer(_LEAD.sub("", asked_text)) for t in tokenize(m.group(0))} - _NOT_NAMES
+    names = _names(_LEAD.sub("", asked_text))
     if follow_up:
-        names |= {t for m in _CAPITALISED.finditer(_LEAD.sub("", context)) for t in tokenize(m.group(0))}
+        names |= _names(_LEAD.sub("", context))
     current = bool(_CURRENT.search(text))
     return Question(asked_text, query, parts, names, current, current or bool(_TEMPORAL.search(text)), follow_up,
                     context)
@@ -246,6 +246,11 @@ def _swap_topic(previous: str, follow_up: str) -> str | None:
     return None
 
 
+def _names(text: str) -> set[str]:
+    """The stemmed words of the text's capitalised words, but for those that are not names."""
+    return {t for m in _CAPITALISED.finditer(text) for t in tokenize(m.group(0))} - _NOT_NAMES
+
+
 def _content(text: str) -> list[str]:
     return [t for t in tokenize(_FRAMING.sub(" ", text)) if t not in _FURNITURE]
 
@@ -274,7 +279,7 @@ def _part(text: str, idf) -> Part:
     for word in re.findall(r"[^\W_]+(?:[-'’][^\W_]+)*", text):
         for t in _content(word):
             surface.setdefault(t, word)
-    names = {t for m in _CAPITALISED.finditer(_LEAD.sub("", text)[1:]) for t in tokenize(m.group(0))} - _NOT_NAMES
+    names = _names(_LEAD.sub("", text)[1:])
     weights = {w: idf(w) for w in _content(text)}
     kind = answer_type(text)
     # A year places what is asked in time ("the ambassador in 2025"); a sentence that only
@@ -289,8 +294,9 @@ def _part(text: str, idf) -> Part:
 TITLE, HEADING, SUBTITLE = "title", "heading", "subtitle"
 CAPTION, DISCLAIMER = "caption", "disclaimer"  # the passages chunking.STANDALONE_KINDS labels
 DATELINE = "dateline"  # "Published on …", "Updated …" under a page's title
-_DOCUMENT = (r"(?:article|piece|analysis|primer|explainer|report|brief|statement|document|fact sheet|commentary|paper|post|page|op-ed|essay|"
-             r"memo|note|study|release|publication|story|plan|strategy|framework|roadmap|guidance|bill)")
+_DOCUMENT = (r"(?:article|piece|analysis|primer|explainer|report|brief|statement|document|fact sheet|commentary|"
+             r"paper|post|page|op-ed|essay|memo|note|study|release|publication|story|plan|strategy|framework|"
+             r"roadmap|guidance|bill)")
 _LABELS = [
     (SUBTITLE, re.compile(r"\b(?:sub-?title|sub-?head(?:ing|line)?|standfirst|strapline)\b|\b(?:line|sentence|summary|"
                           r"text|blurb|tagline)\b.{0,30}\b(?:under|beneath|below)\b.{0,40}\b(?:head(?:line|ing)|title)\b",
@@ -366,9 +372,11 @@ def date_unit(text: str) -> frozenset[str]:
     return frozenset({DAY}) if _ON_DAY.search(text) else frozenset()
 
 
+# "Pretend I'm new to this: what does ROK stand for?": what comes before the colon sets the
+# question up, like a sentence of its own.
+_SENTENCE_BREAK = re.compile(r"(?<=[.?!])\s+(?=[A-Z\"“'‘(])|(?<=:)\s+(?=(?i:" + _ASKS.pattern + "))")
+
+
 def _sentences(text: str) -> list[str]:
-    # "Pretend I'm new to this: what does ROK stand for?": what comes before the colon sets the
-    # question up, like a sentence of its own.
-    parts = [p.strip() for p in re.split(r"(?<=[.?!])\s+(?=[A-Z\"“'‘(])|(?<=:)\s+(?=(?i:" + _ASKS.pattern + "))", text)
-             if p.strip()]
+    parts = [p.strip() for p in _SENTENCE_BREAK.split(text) if p.strip()]
     return parts or [text]
