@@ -340,6 +340,13 @@ _MONEY = re.compile(r"\b(?:how much (?:money|funding|did .{0,40} (?:cost|spend|p
 _PERCENT = re.compile(r"\b(?:percent(?:age)?|share|proportion|rate|ratio|fraction)\b", re.I)
 _HOW_MANY = re.compile(r"\bhow many\s+((?:[\w-]+\s+){0,2}?[\w-]+?)(?=\s+(?:are|is|was|were|do|does|did|has|have|had|will|"
                        r"would|can|could|should|in|of|for|to|on|at|by|so|that|which|still)\b|[?,.]|$)", re.I)
+# "How much land / water / marshland": a quantity of that thing, not money ("how much
+# American Rescue Plan money" is money all the same).
+_HOW_MUCH_OF = re.compile(r"\bhow much\s+(?!(?:more|less|further|longer|of|into|in|for|from|per|on|to|with|each|is|was|are|were|do|does|did|has|have|had|"
+                          r"will|would|can|could|should|may|might|must|it|they|this|that|these|those|he|she|we|you|"
+                          r"the|a|an|its|their)\b)((?:[\w-]+\s+){0,4}?[\w-]+?)(?=\s+(?:are|is|was|were|do|does|did|"
+                          r"has|have|had|will|would|can|could|should|in|of|for|to|on|at|by|so|that|which|still)\b|[?,.]|$)",
+                          re.I)
 _IN_UNIT = re.compile(r"\bin (parts per (?:billion|million)|ppb|ppm|percent|dollars|euros|years|months|days|hours|"
                       r"kilometers|kilometres|miles|tons|tonnes|megawatts|gigawatts)\b", re.I)
 
@@ -358,6 +365,9 @@ def figure_unit(text: str) -> frozenset[str]:
         return frozenset(tokenize(m.group(1)))  # "how many lead pipes": a figure of lead pipes (or lines)
     if _PERCENT.search(text):
         return frozenset({PERCENT})
+    if (m := _HOW_MUCH_OF.search(text)) and not re.search(r"\b(?:money|cash|funds?|dollars?)\b|" + _MONEY.pattern,
+                                                          m.group(1), re.I):
+        return frozenset(tokenize(m.group(1)))
     if re.search(r"\bhow much\b", text, re.I) or _MONEY.search(text):
         return frozenset({MONEY})
     return frozenset()

@@ -271,6 +271,13 @@ def test_what_is_asked_must_stand_near_what_it_is_about(answer_type, sentence, f
         # An amount may be given as a share of one; a bare change in percent is no amount.
         ("How much will the country spend on defence?", "It pledged to raise defence spending to 3.5% of GDP.", True),
         ("How much did the program cost?", "Its costs fell 20% after the reform.", False),
+        # "How much" of a thing asks for a quantity of it, not for money.
+        ("How much farmland will the trust buy back by 2030?", "It will buy back 4,000 hectares of farmland.", True),
+        ("How much farmland will the trust buy back by 2030?", "The trust will spend $2 million on farmland.", False),
+        ("How much is the grant?", "The grant is worth $2 million.", True),
+        ("How much American Rescue Plan money did Akron get?", "Akron received $12 million.", True),
+        ("How much private investment did it bring in?", "It drew $4 billion in private capital.", True),
+        ("And how much into wastewater and sanitation?", "It puts nearly $13 billion into wastewater.", True),
     ],
 )
 def test_a_figure_must_be_of_what_is_asked(question, sentence, holds_it):
