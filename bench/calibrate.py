@@ -3,8 +3,8 @@
     python -m bench.calibrate [--passes 3] [--dry-run]
 
 The calibration questions are the calibration split of the shipped documents' questions
-(eval/calibration.jsonl) and every question of a calibration-only corpus on another subject
-(eval/calibration-corpus/), pooled: thresholds that fit one collection of documents only would
+(eval/calibration.jsonl) and every question of the calibration-only corpora on other subjects
+(eval/calibration-corpus*/), pooled: thresholds that fit one collection of documents only would
 not serve an admin's own documents.
 
 Retrieval runs once per question (which passages are candidates does not depend on the
@@ -57,10 +57,8 @@ GRID: dict[str, list[float]] = {  # the gate (the feature weights are learnt, se
     "redundant": [0.4, 0.5, 0.6, 0.7, 0.8],
     "crosslingual_min_passage": [0.775, 0.785, 0.795, 0.805, 0.815],
 }
-SETS = [
-    (ROOT / "documents", ROOT / "eval" / "calibration.jsonl"),
-    (ROOT / "eval" / "calibration-corpus" / "documents", ROOT / "eval" / "calibration-corpus" / "questions.jsonl"),
-]
+SETS = [(ROOT / "documents", ROOT / "eval" / "calibration.jsonl")] + [
+    (folder / "documents", folder / "questions.jsonl") for folder in sorted((ROOT / "eval").glob("calibration-corpus*"))]
 MIN_GAIN = 0.01  # a change must buy at least this much of the objective
 
 
