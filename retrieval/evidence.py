@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .keyword import tokenize
-from .question import (DATE, DAY, MEASURE, MONEY, NAME, NUMBER, OTHER, PERCENT, PLACE, QUOTE, REASON, REQUIRED, WHERE, WHO,
-                       Question)
+from .question import (DATE, DAY, MEASURE, MONEY, NAME, NUMBER, OTHER, PERCENT, PERSON, PLACE, QUOTE, REASON, REQUIRED,
+                       WHERE, WHO, Question)
 from .store import sentence_id
 from .thresholds import THRESHOLDS as T
 
@@ -183,6 +183,8 @@ def holds(answer_type: str, sentence: str, asked: str, asked_words: set[str],
         found = [(v, at) for v, at in found if _of_unit(v, at, unit, words, sentence)]
     if DAY in unit and answer_type == DATE:
         found = [(v, at) for v, at in found if _DAY.search(v)]
+    if PERSON in unit:
+        found = [(v, at) for v, at in found if _is_person(sentence, at)]
     if not found or not focus or answer_type in (QUOTE, REASON):
         return bool(found)
     anchors = [i for i, (_, stems) in enumerate(words) if stems & focus]
@@ -193,6 +195,36 @@ def holds(answer_type: str, sentence: str, asked: str, asked_words: set[str],
         if any(abs(index - a) <= near for a in anchors):
             return True
     return False
+
+
+def _is_person(sentence: str, at: int) -> bool:
+    """Whether the name at `at` is a person's: one with a title ("Senator Osei", "Dr. Lund") or
+    of two to four capitalised words that name no body ("Ana María Ruiz", not "House Committee",
+    "National Security Act" or "On March")."""
+    for m in _NAME_RUN.finditer(sentence):
+        if m.start() <= at < m.end():
+            words = [w.strip(".,’'") for w in m.group(0).split()]
+            break
+    else:
+        return False
+    lowered = [w.lower() for w in words]
+    if len(words) >= 2 and set(lowered[:-1]) & _TITLES:
+        return True
+    return (len(words) >= 2 and not set(lowered) & (_BODIES | _MINOR_WORDS)
+            and not any(w.isupper() and len(w) > 1 for w in words) and not any(re.fullmatch(_MONTH, w) for w in words))
+
+
+_NAME_RUN = re.compile(r"(?:[A-Z][\w’'.-]*\s+){0,3}[A-Z][\w’'.-]*")
+_TITLES = frozenset("""mr mrs ms dr sen rep gov gen amb hon president secretary administrator director chair chairman
+chairwoman governor mayor minister senator representative congressman congresswoman ambassador commissioner judge
+justice speaker chancellor premier""".split())
+# Words that make a capitalised phrase a body, a law or a place rather than a person.
+_BODIES = frozenset("""committee subcommittee act department agency administration office bureau service congress
+house senate council commission bank fund program programme law court university institute association party union
+plan initiative partnership agreement treaty summit states state republic ministry government corporation company
+inc group organization organisation authority board center centre foundation coalition federal national united
+international alliance forum caucus assembly parliament cabinet white city county district region province
+north south east west northern southern eastern western new""".split())
 
 
 def _of_unit(value: str, at: int, unit: frozenset[str], words: list[tuple[int, set[str]]], sentence: str) -> bool:

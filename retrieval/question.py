@@ -31,7 +31,8 @@ REQUIRED = frozenset({DATE, NUMBER, NAME, PLACE, QUOTE})
 HISTORY_WEIGHT = 0.5  # share of weight the previous question's words keep in a follow-up
 PREAMBLE_WEIGHT = 0.4  # "Some say … . What does the statement say about X?": the question counts most
 
-_LEAD = re.compile(r"^\s*(?:(?:and|but|so|also|then|now|ok(?:ay)?|well)\b[\s,]*|according to [^,?]{1,80},\s*"
+_LEAD = re.compile(r"^\s*(?:(?:and|but|so|also|then|now|ok(?:ay)?|well|exactly|precisely|roughly|approximately|"
+                   r"specifically)\b[\s,]*|according to [^,?]{1,80},\s*"
                    r"|in (?:the|this|that) [^,?]{1,60},\s*|per [^,?]{1,60},\s*)+", re.I)
 _TYPES: list[tuple[str, re.Pattern]] = [
     (QUOTE, re.compile(r"^(?:what|which)\b.{0,40}\b(?:exact(?:ly)?|precise(?:ly)?|verbatim)\b.{0,40}"
@@ -43,7 +44,8 @@ _TYPES: list[tuple[str, re.Pattern]] = [
                       r"(?:exactly |precisely )?(?:what|which) (?:exact |precise |specific )?(?:year|years|date|month|day|time|decade)\b"
                       r"|^(?:what|which) (?:is|was|are|were) the (?:exact |precise |specific )?(?:date|day|year)s?\b", re.I)),
     (NUMBER, re.compile(r"^(?:how (?:many|much|large|big|high|low|far|long|often|fast|old)"
-                        r"|(?:what|which) (?:is |was |were |are )?(?:the )?(?:\w+ ){0,2}"
+                        r"|(?:what|which) (?:is |was |were |are )?(?:the )?"
+                        r"(?:(?!(?:to|of|for|the|a|an|in|on|by|that|which|with|and|or|from|at|about)\b)[\w-]+ ){0,5}"
                         r"(?:percentage|percent|share|proportion|number|amount|rate|level|figure|sum|total|"
                         r"size|cost|value|price|budget|count|ratio|tally|population))\b"
                         r"(?!\s+(?:\d|(?-i:[A-Z]|[IVX]+)\b))", re.I)),  # "what does Figure 1 show": a name, not a figure
@@ -53,7 +55,7 @@ _TYPES: list[tuple[str, re.Pattern]] = [
                       # "Who is Chile's foreign minister?": a role someone holds
                       r"|^who (?:is|was|are|were) (?:[A-Z][\w.-]*\s){0,3}[A-Z][\w.-]*['’]s\s"
                       r"|^who (?:holds?|held|serves?|served|became|chairs?|chaired|leads?|led|heads?|headed|signed|"
-                      r"wrote|authored|said|announced|"
+                      r"wrote|authored|introduced|sponsored|co-?sponsored|said|announced|"
                       r"appointed|nominated|runs?|ran|founded|won|succeeded|replaced|directs?|directed|oversees?|"
                       r"oversaw|manages?|managed|hosts?|hosted|funds?|funded|pays?|paid)\b"
                       # "Who will chair the new track?": a role someone is to hold
@@ -287,7 +289,7 @@ def _part(text: str, idf) -> Part:
     focus = {w: v for w, v in weights.items() if w not in names and w not in _KIND_WORDS.get(kind, ())
              and not _YEAR.fullmatch(w) and w not in _NOW_WORDS}
     return Part(text, weights, kind, surface, focus, names,
-                figure_unit(text) if kind == NUMBER else date_unit(text) if kind == DATE else frozenset(),
+                figure_unit(text) if kind == NUMBER else date_unit(text) if kind == DATE else name_unit(text),
                 label_asked(text))
 
 
@@ -334,6 +336,13 @@ def label_asked(text: str) -> str:
 
 MONEY, PERCENT, MEASURE = "\x00money", "\x00percent", "\x00measure"  # MEASURE: the unit must be written
 DAY = "\x00day"  # a date to the day: "on what date", not "in what year"
+PERSON = "\x00person"  # a person's name: "who chairs the committee", not the committee's
+# Questions whose answer is a person: a role only a person holds, or what only a person does.
+_PERSON = re.compile(r"^who (?:is|was|are|were|will be|would be) (?:the |its |their |his |her )?(?:[\w.'’-]+ ){0,3}?"
+                     r"(?:administrator|secretary|director|chair(?:man|woman|person)?|president|prime minister|"
+                     r"minister|governor|mayor|senator|representative|congressman|congresswoman|ambassador|"
+                     r"commissioner|ceo|chief executive|spokes(?:person|man|woman)|speaker|sponsor|author)s?\b"
+                     r"|^who (?:chairs?|chaired|introduced|sponsored|co-?sponsored|authored)\b", re.I)
 _MONEY = re.compile(r"\b(?:how much (?:money|funding|did .{0,40} (?:cost|spend|pay|invest|receive|get|give|budget|raise))"
                     r"|(?:cost|costs|price|budget|budgeted|funding|funded|spend|spent|spending|invest|investment|"
                     r"grant|grants|dollars?|paid|pay|salary|fee|fees|fine|loan|appropriat\w*)\b)", re.I)
@@ -371,6 +380,11 @@ def figure_unit(text: str) -> frozenset[str]:
     if re.search(r"\bhow much\b", text, re.I) or _MONEY.search(text):
         return frozenset({MONEY})
     return frozenset()
+
+
+def name_unit(text: str) -> frozenset[str]:
+    """PERSON when the name asked for can only be a person's."""
+    return frozenset({PERSON}) if _PERSON.search(_core(text)) else frozenset()
 
 
 _ON_DAY = re.compile(r"\b(?:what|which|exact|precise|specific)\s+(?:date|day)\b", re.I)

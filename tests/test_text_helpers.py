@@ -134,7 +134,10 @@ def test_words_aimed_at_the_bots_instructions(question, reaches):
         ("When is the president's term scheduled to end?", ["date"]),
         ("According to the brief, in what year was the treaty signed?", ["date"]),
         ("How many troops are stationed there?", ["number"]),
+        ("Exactly how many programs expire this year?", ["number"]),
         ("What tariff rate did the deal set on cars?", ["number"]),
+        ("What was the national average payment error rate in 2025?", ["number"]),
+        ("What is the plan to lower the rate?", ["other"]),
         ("What is the name of the new party?", ["name"]),
         ("In which city were the deals signed?", ["place"]),
         ("Where is the facility located?", ["place"]),
@@ -284,6 +287,27 @@ def test_a_figure_must_be_of_what_is_asked(question, sentence, holds_it):
     part = analyse(question, [], lambda t: 1.0).parts[0]
     assert part.answer_type == "number"
     assert holds("number", sentence, question, set(tokenize(question)), set(), unit=part.unit) == holds_it
+
+
+@pytest.mark.parametrize(
+    "question, sentence, holds_it",
+    [
+        # Asked for a person, a body or a law does not answer.
+        ("Who chairs the Harbour Committee?", "On March 5, the Harbour Committee on Fisheries ordered the bill reported.",
+         False),
+        ("Who chairs the Harbour Committee?", "The Harbour Committee, chaired by Rep. Ana Ruiz, reported the bill.", True),
+        ("Who introduced the bill in the House?", "The bill was introduced on 13 February and passed by the House Rules "
+         "Committee on 5 March.", False),
+        ("Who is Peru's current foreign minister?", "In June 2025, Peruvians chose Ana María Ruiz Tello as minister.", True),
+        # A body may lead, fund or sign: there any name answers.
+        ("Who leads the initiative?", "The Harbour Trust leads the initiative.", True),
+    ],
+)
+def test_a_person_asked_for_must_be_a_person(question, sentence, holds_it):
+    part = analyse(question, [], lambda t: 1.0).parts[0]
+    assert part.answer_type == "name"
+    assert holds("name", sentence, question, set(tokenize(question))) is True or not holds_it
+    assert holds("name", sentence, question, set(tokenize(question)), unit=part.unit) == holds_it
 
 
 @pytest.mark.parametrize(
