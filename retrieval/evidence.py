@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .keyword import tokenize
+from .keyword import terms, tokenize
 from .question import (DATE, DAY, MEASURE, MONEY, NAME, NUMBER, OTHER, PERCENT, PERSON, PLACE, QUOTE, REASON, REQUIRED,
                        WHERE, WHO, Question)
 from .store import sentence_id
@@ -316,7 +316,7 @@ def score_sentences(question: Question, snapshot, chunk_ids: Sequence[str], part
     # The question's names that a candidate passage on the subject does use: a sentence leaving
     # one of them out is then about something else ("Denver has 25,000 lead lines" for "how many
     # does Chicago have", Chicago being named elsewhere), not the same thing in other words.
-    used_names = [part.names & set().union(*(tokenize(snapshot.chunks[c].text) for c in chunk_ids
+    used_names = [part.names & set().union(*(terms(snapshot.chunks[c].text) for c in chunk_ids
                                              if passage_sims[c][p] >= T.min_similarity))
                   for p, part in enumerate(parts)]
     for chunk_id in chunk_ids:
@@ -324,12 +324,12 @@ def score_sentences(question: Question, snapshot, chunk_ids: Sequence[str], part
         record = snapshot.records[chunk.key]
         spans = chunk.spans
         texts = [chunk.text[a:b] for a, b in spans]
-        tokens = [set(tokenize(t)) for t in texts]
+        tokens = [terms(t) for t in texts]
         label = set(tokenize(chunk.metadata.get("section", "")))
         # Names the document carries in its title, or its publisher's, are what each of its
         # sentences is about ("Director Osei …" in the Harbour Accord statement is about the
         # Harbour Accord; any line of "the Harbour Trust piece" is of the Harbour Trust's).
-        titled = set(tokenize(f"{record.title} {record.publisher}"))
+        titled = terms(f"{record.title} {record.publisher}")
         doc_words = snapshot.document_words(chunk.key)
         anchor = sum(w for t, w in anchors.items() if t in doc_words) / anchor_total if anchor_total else 1.0
         fresh = recency.get(record.date, 0.0) if question.wants_current else 0.0

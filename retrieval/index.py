@@ -34,7 +34,7 @@ from .chunking import Chunk, chunk_document
 from .database import Database
 from .embedding import Embedder, embed_in_calls
 from .errors import StoreError, UnknownDocumentError
-from .keyword import KeywordIndex, tokenize
+from .keyword import KeywordIndex, acronyms, tokenize
 from .loading import (SUPPORTED_SUFFIXES, DocumentError, LoadedDocument, is_web_source, load_document, safe_name,
                       web_suffix)
 from .originals import Originals
@@ -212,7 +212,7 @@ class Index:
             chunks.update({cid: c for cid, c in previous.chunks.items() if c.key in live})
         for row in self.store.chunks([k for k in live if k not in known]):
             chunks[row.chunk_id] = row
-        tokens = [tokenize(_keyword_text(c)) for c in chunks.values()]
+        tokens = [tokenize(text) + sorted(acronyms(text)) for text in map(_keyword_text, chunks.values())]
         keyword = KeywordIndex(list(chunks), tokens=tokens)
         chunk_ids = list(chunks)
         matrix = np.stack([chunks[c].vector for c in chunk_ids]) if chunk_ids else np.zeros((0, 0), np.float32)

@@ -61,6 +61,35 @@ def _tokens(text: str) -> tuple[str, ...]:
     return tokens
 
 
+# A run of capitalised words, small joining words allowed inside: "U.S. Department of Agriculture".
+_INITIAL = r"(?:[A-Z](?:\.[A-Z])+\.?|[A-Z][\w’'-]*)"
+_CAPITAL_RUN = re.compile(_INITIAL + r"(?:\s+(?:(?:of|and|for|the|on|&)\s+)?" + _INITIAL + r")+")
+_JOINING = frozenset("of and for the on &".split())
+
+
+@functools.lru_cache(maxsize=65536)
+def acronyms(text: str) -> frozenset[str]:
+    """The initials of the text's capitalised names, as tokens: "the U.S. Department of
+    Agriculture" also stands for "USDA", "Environmental Protection Agency" for "EPA"; so a
+    question using the short form finds the sentence using the long one."""
+    found = set()
+    for m in _CAPITAL_RUN.finditer(text):
+        words = m.group(0).split()
+        while words and words[0].lower() in STOPWORDS:  # "In June …", "The Supplemental …"
+            words = words[1:]
+        letters = [("".join(c for c in w if c.isupper()) if re.fullmatch(r"(?:[A-Z]\.)+[A-Z]?\.?", w) else w[0].upper(),
+                    w in _JOINING) for w in words if w != "&"]
+        for a in ("".join(c for c, joining in letters if not joining), "".join(c for c, _ in letters)):
+            if len(a) >= 2:
+                found.add(_stem(a.lower()))
+    return frozenset(found)
+
+
+def terms(text: str) -> set[str]:
+    """The text's tokens with the initials of its names ("USDA" for "U.S. Department of Agriculture")."""
+    return set(_tokens(text)) | acronyms(text)
+
+
 class KeywordIndex:
     def __init__(self, ids: Sequence[str], texts: Sequence[str] = (), tokens: Sequence[list[str]] | None = None) -> None:
         self.ids = list(ids)

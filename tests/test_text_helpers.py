@@ -9,7 +9,7 @@ from retrieval.followup import standalone_query
 from retrieval.hygiene import clean_question, redact_secrets
 from retrieval.evidence import dates_in, holds, names_in, quantities_in
 from retrieval.intents import classify, reaches_for_instructions
-from retrieval.keyword import tokenize
+from retrieval.keyword import terms, tokenize
 from retrieval.question import analyse
 from retrieval.sentences import split_sentences
 
@@ -396,3 +396,17 @@ def test_inline_message_is_one_valid_message_that_keeps_its_sources(text, source
     assert plain.startswith("Q: What & where <now>?") and "Sources" in plain
     assert all(f"[{n}] " + "T" * 60 in plain for n in range(1, sources + 1))
     assert f'href="https://example.org/doc-1?a=1&amp;b=2"' in html  # cited with the link, escaped
+
+
+@pytest.mark.parametrize(
+    "text, short",
+    [
+        ("In June 2026, the U.S. Department of Agriculture released the rates.", "USDA"),
+        ("The Harbour Protection Agency (HPA) said so.", "HPA"),
+        ("The Supplemental Nutrition Assistance Program grew.", "SNAP"),
+        ("The Department of Homeland Security met.", "DHS"),
+    ],
+)
+def test_a_name_stands_for_its_initials(text, short):
+    assert set(tokenize(short)) <= terms(text)
+    assert not set(tokenize("ITD")) & terms(text)
