@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .keyword import terms, tokenize
-from .question import (DATE, DAY, MEASURE, MONEY, NAME, NUMBER, OTHER, PERCENT, PERSON, PLACE, QUOTE, REASON, REQUIRED,
+from .question import (DATE, DAY, IDENT, MEASURE, MONEY, NAME, NUMBER, OTHER, PERCENT, PERSON, PLACE, QUOTE, REASON, REQUIRED,
                        WHERE, WHO, Question)
 from .store import sentence_id
 from .thresholds import THRESHOLDS as T
@@ -38,6 +38,9 @@ _DATE = re.compile(
 # "Section 232", "H.R. 4687", "EO 14257", "Figure 1": numbers that name things, not figures.
 _IDENTIFIER = re.compile(r"(?:\bNos?\.|\bSec(?:tion|s?\.)|\bArt(?:icle|\.)|\bTitle|\bChapter|\bH\.R\.|\bS\.(?:Rept\.)?|\bP\.L\."
                          r"|\b[A-Z]{1,4}|\bFigure|\bTable|\bNumber|\bversion|\bpart)\s?$")
+# What numbers a bill, a law, an order or a report: "H.R. 7567", "P.L. 115-334", "S. 5526", "R48363".
+_IDENT_VALUE = re.compile(r"(?<![\w.])(?:(?:P\.\s?L\.|H\.\s?R\.|S\.|H\.\s?(?:J\.\s?)?Res\.|S\.\s?(?:J\.\s?)?Res\.|E\.O\.|No\.)"
+                          r"\s?\d[\d-]*\d|\b[A-Z]{1,4}(?!(?:19|20)\d\d\b)\d{3,}\b)")  # not "FY2026"
 _NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
 _QUANTITY = re.compile(
     rf"(?<![\w.-])(?:[$€£¥₩]\s?{_NUM}(?:\s?(?:million|billion|trillion|thousand))?"
@@ -177,9 +180,11 @@ def holds(answer_type: str, sentence: str, asked: str, asked_words: set[str],
     must be of the kind asked ("how many pipes": pipes; "how much does it cost": money) and a
     date asked for to the day must give the day ("on what date": not "in December 2021")."""
     asked_low = asked.lower()
-    found = [(v, at) for v, at in value_spans(answer_type, sentence) if _new(answer_type, v, asked_low, asked_words)]
+    spans = [(m.group(0), m.start()) for m in _IDENT_VALUE.finditer(sentence)] if IDENT in unit \
+        else value_spans(answer_type, sentence)
+    found = [(v, at) for v, at in spans if _new(answer_type, v, asked_low, asked_words)]
     words = [(m.start(), set(tokenize(m.group(0)))) for m in _WORD.finditer(sentence)]
-    if unit and answer_type == NUMBER:
+    if unit and answer_type == NUMBER and IDENT not in unit:
         found = [(v, at) for v, at in found if _of_unit(v, at, unit, words, sentence)]
     if DAY in unit and answer_type == DATE:
         found = [(v, at) for v, at in found if _DAY.search(v)]

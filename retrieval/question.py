@@ -43,7 +43,7 @@ _TYPES: list[tuple[str, re.Pattern]] = [
     (DATE, re.compile(r"^(?:when|since when|until when|by when)\b|^(?:in |on |at |by |from |until |since |as of |for )?"
                       r"(?:exactly |precisely )?(?:what|which) (?:exact |precise |specific )?(?:year|years|date|month|day|time|decade)\b"
                       r"|^(?:what|which) (?:is|was|are|were) the (?:exact |precise |specific )?(?:date|day|year)s?\b", re.I)),
-    (NUMBER, re.compile(r"^(?:how (?:many|much|large|big|high|low|far|long|often|fast|old)"
+    (NUMBER, re.compile(r"^(?:how (?:many|much|large|big|high|low|far|long|often|fast|old)|(?:what|which) public laws?\b"
                         r"|(?:what|which) (?:is |was |were |are )?(?:the )?"
                         r"(?:(?!(?:to|of|for|the|a|an|in|on|by|that|which|with|and|or|from|at|about)\b)[\w-]+ ){0,5}"
                         r"(?:percentage|percent|share|proportion|number|amount|rate|level|figure|sum|total|"
@@ -288,9 +288,10 @@ def _part(text: str, idf) -> Part:
     # shares the year does not speak to what is asked.
     focus = {w: v for w, v in weights.items() if w not in names and w not in _KIND_WORDS.get(kind, ())
              and not _YEAR.fullmatch(w) and w not in _NOW_WORDS}
-    return Part(text, weights, kind, surface, focus, names,
-                figure_unit(text) if kind == NUMBER else date_unit(text) if kind == DATE else name_unit(text),
-                label_asked(text))
+    unit = figure_unit(text) if kind == NUMBER else date_unit(text) if kind == DATE else name_unit(text)
+    if IDENT in unit:  # "which public law", "what bill number": the number itself answers them
+        focus = {w: v for w, v in focus.items() if w not in tokenize(_IDENT_ASKED.search(_core(text)).group(0))}
+    return Part(text, weights, kind, surface, focus, names, unit, label_asked(text))
 
 
 TITLE, HEADING, SUBTITLE = "title", "heading", "subtitle"
@@ -336,6 +337,10 @@ def label_asked(text: str) -> str:
 
 MONEY, PERCENT, MEASURE = "\x00money", "\x00percent", "\x00measure"  # MEASURE: the unit must be written
 DAY = "\x00day"  # a date to the day: "on what date", not "in what year"
+IDENT = "\x00ident"  # a bill's, law's or report's number: "H.R. 7567", "P.L. 115-334", "R48363"
+_IDENT_ASKED = re.compile(r"\b(?:bill|(?:public )?law|report|resolution|order|case|docket|regulation|rule|file|product|serial|"
+                          r"contract|account|form)\s+(?:number|no\.?)|\bnumber of the (?:bill|law|report|resolution|order)\b"
+                          r"|^(?:what|which) public laws?\b", re.I)
 PERSON = "\x00person"  # a person's name: "who chairs the committee", not the committee's
 # Questions whose answer is a person: a role only a person holds, or what only a person does.
 _PERSON = re.compile(r"^who (?:is|was|are|were|will be|would be) (?:the |its |their |his |her )?(?:[\w.'’-]+ ){0,3}?"
@@ -361,7 +366,10 @@ _IN_UNIT = re.compile(r"\bin (parts per (?:billion|million)|ppb|ppm|percent|doll
 
 
 def figure_unit(text: str) -> frozenset[str]:
-    """What a figure asked for must be a figure of: counted things, money, a share, a unit."""
+    """What a figure asked for must be a figure of: counted things, money, a share, a unit, or a
+    document's number."""
+    if _IDENT_ASKED.search(_core(text)):
+        return frozenset({IDENT})
     if m := _IN_UNIT.search(text):
         unit = m.group(1).lower()
         if unit == "percent":

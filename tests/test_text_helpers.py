@@ -274,6 +274,11 @@ def test_what_is_asked_must_stand_near_what_it_is_about(answer_type, sentence, f
         # An amount may be given as a share of one; a bare change in percent is no amount.
         ("How much will the country spend on defence?", "It pledged to raise defence spending to 3.5% of GDP.", True),
         ("How much did the program cost?", "Its costs fell 20% after the reform.", False),
+        # A bill's or a law's number is asked for by its kind, and a fiscal year is no such number.
+        ("What is the public law number of the Harbour Act?", "The Harbour Act (P.L. 115-334) expired in 2023.", True),
+        ("What bill number did it get?", "The committee reported it as S. 5526 in October.", True),
+        ("Which public law extended it?", "It was extended in November 2025 to cover FY2026.", False),
+        ("What bill number did it get?", "The committee reported 12 bills in 2025.", False),
         # "How much" of a thing asks for a quantity of it, not for money.
         ("How much farmland will the trust buy back by 2030?", "It will buy back 4,000 hectares of farmland.", True),
         ("How much farmland will the trust buy back by 2030?", "The trust will spend $2 million on farmland.", False),
