@@ -18,7 +18,7 @@ from .sentences import split_sentences
 
 # Blocks that are page furniture kept for completeness: each becomes its own small passage,
 # labelled, so a question about a photo or the disclaimer can still be answered.
-STANDALONE_KINDS = {"caption": "Photo caption", "disclaimer": "Disclaimer"}
+STANDALONE_KINDS = {"caption": "Caption", "disclaimer": "Disclaimer"}
 
 
 @dataclass

@@ -451,14 +451,17 @@ def judge(question: Question, candidates: list[Candidate], unknown: Sequence[set
           max_sentences: int) -> list[PartVerdict]:
     verdicts = []
     per_part = max(1, max_sentences // max(1, len(question.parts)))
-    labels = {c.label_for: c for c in candidates if c.label_for >= 0}
+    labels: dict[int, list[Candidate]] = {}
+    for c in candidates:
+        if c.label_for >= 0:
+            labels.setdefault(c.label_for, []).append(c)
     candidates = [c for c in candidates if c.label_for < 0]
     for p, part in enumerate(question.parts):
         ranked = sorted(candidates, key=lambda c: c.scores[p], reverse=True)
         supporting = [c for c in ranked if supports(c, p)]
         topical = [c for c in ranked if on_topic(c, p)]
         if p in labels:  # the title, heading or caption asked for, found where the question points
-            verdicts.append(PartVerdict(p, ANSWERED, [labels[p]]))
+            verdicts.append(PartVerdict(p, ANSWERED, labels[p]))
             continue
         absent_words = unknown[p] if p < len(unknown) else set()
         words_share = sum(part.weights.get(t, 0.0) for t in absent_words) / part.total

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from .evidence import Candidate, dates_in, supports
+from .keyword import terms
 from .question import CAPTION, DATELINE, DISCLAIMER, HEADING, SUBTITLE, TITLE, Question
 from .store import chunk_id
 
@@ -49,16 +50,15 @@ def label_candidates(question: Question, snapshot, scored: list[Candidate]) -> l
             return sum(w for t, w in part.weights.items() if t in words)
 
         if part.label in (CAPTION, DISCLAIMER):
-            # The caption (or disclaimer) passage itself, of the document the question points to:
-            # it holds the credit, what the photo shows, what the page disclaims.
-            pool = [c for c in scored if c.label_for < 0 and _kind(snapshot, c) == part.label]
-        elif part.label == DATELINE:  # any passage of the document pointed to leads to its dateline
+            found += _standalone(part, p, snapshot, scored, named, pointing, dates)
+            continue
+        if part.label == DATELINE:  # any passage of the document pointed to leads to its dateline
             pool = [c for c in scored if c.label_for < 0]
         else:
             pool = [c for c in scored if c.label_for < 0 and supports(c, p)]
-        # Small passages and datelines match no question in meaning: the document is found by
-        # the words of the question it holds ("the ferry analysis").
-        by_words = part.label in (CAPTION, DISCLAIMER, DATELINE)
+        # Datelines match no question in meaning: the document is found by the words of the
+        # question it holds ("the ferry analysis").
+        by_words = part.label == DATELINE
         ranked = sorted(pool, key=lambda c: (named(c), pointing(c) if by_words else 0.0,
                                              (c.date[:7] in dates) + (c.date[:4] in dates), c.scores[p]), reverse=True)
         if not ranked or (part.names and not named(ranked[0])):
@@ -73,8 +73,59 @@ def label_candidates(question: Question, snapshot, scored: list[Candidate]) -> l
     return found
 
 
-def _kind(snapshot, c: Candidate) -> str:
-    return snapshot.chunks[c.chunk_id].metadata.get("kind", "")
+def _standalone(part, p: int, snapshot, scored: list[Candidate], named, pointing, dates: set[str]) -> list[Candidate]:
+    """The caption (or disclaimer) passage itself, of the document the question points to: it
+    holds the credit, what the photo shows, what the page disclaims; asked for a figure's source
+    or notes, the source or notes line printed under it (after the table or chart) too. Such passages are few and match no
+    question in meaning, so all of them are looked at, not only those retrieved: the document by
+    the question's words it holds ("the ferry analysis"), the passage by the figure's number
+    ("Figure 2") and its own words."""
+    base = next((c for c in scored if c.label_for < 0), None)
+    if base is None:
+        return []
+    pool = [replace(base, chunk_id=chunk.chunk_id, key=chunk.key, date=snapshot.records[chunk.key].date, index=0,
+                    text=chunk.text, start=0, end=len(chunk.text))
+            for chunk in snapshot.chunks.values() if chunk.metadata.get("kind") == part.label and chunk.key in
+            snapshot.records]
+    number = _FIGURE.search(part.text)
+
+    def numbered(c: Candidate) -> bool:
+        return bool(number) and re.search(rf"\b{re.escape(number.group(1))}\.?\s+{number.group(2)}\b", c.text, re.I) \
+            is not None
+
+    def own(c: Candidate) -> float:
+        words = terms(c.text)
+        return sum(w for t, w in part.weights.items() if t in words)
+
+    def titled(c: Candidate) -> float:
+        record = snapshot.records[c.key]
+        words = terms(f"{record.title} {record.publisher}")
+        return sum(w for t, w in part.weights.items() if t in words)
+
+    ranked = sorted(pool, key=lambda c: (named(c), titled(c), pointing(c), (c.date[:7] in dates) + (c.date[:4] in dates),
+                                         numbered(c), own(c)), reverse=True)
+    if not ranked or (part.names and not named(ranked[0])):
+        return []
+    top = replace(ranked[0], label_for=p)
+    note = _NOTE_ASKED.search(part.text)
+    if not note or _NOTE_ASKED.match(top.text.lstrip("|*_ ")):
+        return [top]
+    # The source or notes line under the figure, a few passages on (a table may stand between).
+    ordinal = int(snapshot.chunks[top.chunk_id].metadata.get("ordinal", 0))
+    kind = note.group(0)[:4].lower()
+    for o in range(ordinal + 1, ordinal + 1 + _MAX_GAP):
+        chunk = snapshot.chunks.get(chunk_id(top.key, o))
+        if chunk is None or chunk.metadata.get("kind") != part.label:
+            continue  # the table or chart itself
+        if chunk.text.lstrip("|*_ ").lower().startswith(kind):
+            return [top, replace(top, chunk_id=chunk.chunk_id, text=chunk.text, start=0, end=len(chunk.text))]
+        if _FIGURE.match(chunk.text.lstrip("|*_ ")):
+            break  # the next figure's caption
+    return [top]
+
+
+_FIGURE = re.compile(r"\b(figure|fig|table|chart|map|exhibit)\.?\s+(\d+)\b", re.I)
+_NOTE_ASKED = re.compile(r"\b(?:sources?|notes?)\b", re.I)
 
 
 def _find(kind: str, asked: str, snapshot, top: Candidate) -> dict | None:

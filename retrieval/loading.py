@@ -513,10 +513,41 @@ def _dateline(text: str) -> str:
     return _iso_date(m.group("date")) if m else ""
 
 
+# A figure's or table's caption, and the source and notes printed under it: small labelled
+# passages ("Figure 1. Civil Penalties Collected, 1985-2025", "Source: CRS.") that a reader asks
+# about as such ("what is the source of Figure 1?").
+_FIGURE_CAPTION = re.compile(r"^[|*_\s]*(?:Figure|Fig\.|Table|Chart|Map|Exhibit|Graph)\s+[A-Z]?\d+[a-z]?\s*[.:\-–—]", re.I)
+_FIGURE_NOTE = re.compile(r"^[|*_\s]*(?:Sources?|Notes?)\s*[*_]*\s*:", re.I)
+_MAX_CAPTION_CHARS, _MAX_NOTE_CHARS = 300, 800
+_NOTE_REACH = 3  # a source line may follow the table or chart its caption heads
+
+
+def _caption_box(value: str) -> bool:
+    """A caption with its source line boxed in a one-column table (a page converted to Markdown)."""
+    rows = [r for r in value.splitlines() if re.search(r"[^\s|:-]", r)]
+    return (len(value) <= _MAX_CAPTION_CHARS + _MAX_NOTE_CHARS and len(rows) > 1 and bool(_FIGURE_CAPTION.match(rows[0]))
+            and all(_FIGURE_NOTE.match(r) or _FIGURE_CAPTION.match(r) for r in rows[1:]))
+
+
+def _captions(pieces: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    out, since_caption = [], _NOTE_REACH + 1
+    for kind, value in pieces:
+        if kind == "paragraph" and (len(value) <= _MAX_CAPTION_CHARS and _FIGURE_CAPTION.match(value)
+                                    or _caption_box(value)):
+            kind, since_caption = "caption", 0
+        elif kind == "paragraph" and len(value) <= _MAX_NOTE_CHARS and _FIGURE_NOTE.match(value) \
+                and since_caption <= _NOTE_REACH:
+            kind, since_caption = "caption", 0
+        else:
+            since_caption += 1
+        out.append((kind, value))
+    return out
+
+
 def _assemble(name: str, pieces: list[tuple[str, str]], title: str = "") -> LoadedDocument:
     """Join extracted pieces into one text with blank lines between them, keeping offsets."""
     parts, blocks, section, cursor = [], [], "", 0
-    for kind, value in pieces:
+    for kind, value in _captions(pieces):
         if kind == "heading":
             section = _clean_heading(value)
             if not title and not blocks:

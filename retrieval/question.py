@@ -316,7 +316,10 @@ _LABELS = [
     # credited to"), not "what image of the alliance does the statement give".
     (CAPTION, re.compile(r"\b(?:photo(?:graph)?s?|pictures?|pictured|captions?)\b(?!-)"
                          r"|\bimages?\b(?=[^?]{0,40}\b(?:shows?|depicts?|credit(?:ed)?|taken|at the top|above)\b)"
-                         r"|\b(?:figure|fig\.|chart|map|exhibit) \d+\b", re.I)),
+                         r"|\b(?:figure|fig\.|chart|map|exhibit) \d+\b"
+                         # A table's caption, source or notes, not what the table holds.
+                         r"|\b(?:caption|source|notes?)\b[^?]{0,30}\btable \d+\b"
+                         r"|\btable \d+['’]s (?:caption|source|notes?)\b", re.I)),
     (DISCLAIMER, re.compile(r"\bdisclaimers?\b", re.I)),
     # When the document itself came out, not when something in it happened.
     (DATELINE, re.compile(r"^when (?:was|were|is) [^?]{0,60}?\b" + _DOCUMENT

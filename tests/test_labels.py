@@ -76,10 +76,46 @@ The Northern Isles Forum does not take institutional positions on public policy 
 """
 
 
+# A report in the style of a research service: numbered figures and a table, each with its
+# caption above and its source and notes below.
+REPORT = """---
+title: Inter-Island Freight Costs
+publisher: Northern Isles Research Service
+date: 2026-02-10
+---
+
+# Inter-Island Freight Costs
+
+Freight rates between the islands rose by a third between 2019 and 2025. See Figure 1.
+
+Figure 1. Freight Rates per Tonne, 2019-2025
+
+Source: Northern Isles Research Service, using harbour authority tariff sheets.
+
+Hauliers say fuel, not harbour dues, drove most of the rise. Table 1 lists the routes.
+
+Table 1. Freight Routes and Operators
+
+| Route | Operator | Sailings per week |
+| --- | --- | --- |
+| Kirkwall-Eday | Isles Freight | 6 |
+| Kirkwall-Sanday | Isles Freight | 4 |
+
+Source: Harbour authority timetables, January 2026.
+
+Notes: Rows are sorted by the number of weekly sailings.
+
+Figure 2. Share of Freight Carried by Ferry and by Barge
+
+Source: Ferry operators' annual returns.
+"""
+
+
 @pytest.fixture(scope="module")
 def services(tmp_path_factory, embedder):
     return services_over(tmp_path_factory.mktemp("labels"), embedder,
-                         {"orkney-tidal.md": PAGE, "flood-plan.md": PLAN, "island-ferries.txt": CAPTURE})
+                         {"orkney-tidal.md": PAGE, "flood-plan.md": PLAN, "island-ferries.txt": CAPTURE,
+                          "freight-costs.md": REPORT})
 
 
 @pytest.mark.parametrize("question, kind", [
@@ -142,6 +178,19 @@ def test_a_caption_or_disclaimer_asked_about_is_quoted_whole(services, question,
     answer = services.answer(question)
     assert not answer.abstained and expected in answer.answer, answer.answer
     assert answer.citations[0].quote in answer.citations[0].passage and expected in answer.citations[0].quote
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("What is the caption of Figure 2 in the freight costs report?", "Figure 2. Share of Freight Carried by Ferry"),
+    ("What is the source of Figure 2 of the freight report?", "Ferry operators' annual returns"),
+    # The notes stand after the table itself, a passage or more below its caption.
+    ("What do the notes to Table 1 of the freight report say about how the rows are ordered?",
+     "sorted by the number of weekly sailings"),
+])
+def test_a_figures_caption_source_and_notes_are_found_by_its_number(services, question, expected):
+    answer = services.answer(question)
+    assert not answer.abstained and expected in answer.answer, answer.answer
+    assert all(c.quote in c.passage for c in answer.citations)
 
 
 def test_the_photo_of_a_document_without_one_is_not_another_documents(services):
