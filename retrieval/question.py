@@ -43,11 +43,14 @@ _TYPES: list[tuple[str, re.Pattern]] = [
     (DATE, re.compile(r"^(?:when|since when|until when|by when)\b|^(?:in |on |at |by |from |until |since |as of |for )?"
                       r"(?:exactly |precisely )?(?:what|which) (?:exact |precise |specific )?(?:year|years|date|month|day|time|decade)\b"
                       r"|^(?:what|which) (?:is|was|are|were) the (?:exact |precise |specific )?(?:date|day|year)s?\b", re.I)),
-    (NUMBER, re.compile(r"^(?:how (?:many|much|large|big|high|low|far|long|often|fast|old)|(?:what|which) public laws?\b"
+    (NUMBER, re.compile(r"^(?:(?:(?:by|to|of|at|in|for|from|with|over) )?how (?:many|much|large|big|high|low|far|long|"
+                        r"often|fast|old)|(?:what|which) public laws?\b"
                         r"|(?:what|which) (?:is |was |were |are )?(?:the )?"
                         r"(?:(?!(?:to|of|for|the|a|an|in|on|by|that|which|with|and|or|from|at|about)\b)[\w-]+ ){0,5}"
                         r"(?:percentage|percent|share|proportion|number|amount|rate|level|figure|sum|total|"
-                        r"size|cost|value|price|budget|count|ratio|tally|population))\b"
+                        r"size|cost|value|price|budget|count|ratio|tally|population|threshold|cutoff|cut-off|limit|"
+                        r"cap|ceiling|factor|multiplier|margin|score|weight|capacity|length|height|distance|speed|"
+                        r"volume|duration))\b"
                         r"(?!\s+(?:\d|(?-i:[A-Z]|[IVX]+)\b))", re.I)),  # "what does Figure 1 show": a name, not a figure
     # "Who is the administrator?", "Who chairs it?": a person or body must be named.
     (NAME, re.compile(r"^who (?:is|was|are|were) (?:the|its|their|his|her|our|now|currently|elected|appointed|named|"
@@ -385,6 +388,8 @@ def figure_unit(text: str) -> frozenset[str]:
         return frozenset(tokenize(m.group(1)))  # "how many lead pipes": a figure of lead pipes (or lines)
     if _PERCENT.search(text):
         return frozenset({PERCENT})
+    if re.search(r"\bby how much\b", text, re.I):
+        return frozenset()  # a change, in money, a share or a count: "by 85 percent", "by $2 billion"
     if (m := _HOW_MUCH_OF.search(text)) and not re.search(r"\b(?:money|cash|funds?|dollars?)\b|" + _MONEY.pattern,
                                                           m.group(1), re.I):
         return frozenset(tokenize(m.group(1)))

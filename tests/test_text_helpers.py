@@ -286,6 +286,9 @@ def test_what_is_asked_must_stand_near_what_it_is_about(answer_type, sentence, f
         ("How much American Rescue Plan money did Akron get?", "Akron received $12 million.", True),
         ("How much private investment did it bring in?", "It drew $4 billion in private capital.", True),
         ("And how much into wastewater and sanitation?", "It puts nearly $13 billion into wastewater.", True),
+        ("By how much have battery costs dropped?", "Battery costs dropped by 85 percent.", True),
+        ("By how many cents per litre will fuel prices fall?", "Fuel prices will fall as refineries reopen.", False),
+        ("What weight limit applies to the trucks?", "Trucks of up to 8,500 pounds qualify.", True),
     ],
 )
 def test_a_figure_must_be_of_what_is_asked(question, sentence, holds_it):
