@@ -46,7 +46,8 @@ _TYPES: list[tuple[str, re.Pattern]] = [
     (NUMBER, re.compile(r"^(?:(?:(?:by|to|of|at|in|for|from|with|over) )?how (?:many|much|large|big|high|low|far|long|"
                         r"often|fast|old)|(?:what|which) public laws?\b"
                         r"|(?:what|which) (?:is |was |were |are )?(?:the )?"
-                        r"(?:(?!(?:to|of|for|the|a|an|in|on|by|that|which|with|and|or|from|at|about)\b)[\w-]+ ){0,5}"
+                        r"(?:(?!(?:to|of|for|the|a|an|in|on|by|that|which|with|and|or|from|at|about|do|does|did|"
+                        r"is|are|was|were|has|have|had|will|would|can|could|should|may|might|must)\b)[\w-]+ ){0,5}"
                         r"(?:percentage|percent|share|proportion|number|amount|rate|level|figure|sum|total|"
                         r"size|cost|value|price|budget|count|ratio|tally|population|threshold|cutoff|cut-off|limit|"
                         r"cap|ceiling|factor|multiplier|margin|score|weight|capacity|length|height|distance|speed|"
@@ -73,7 +74,8 @@ _TYPES: list[tuple[str, re.Pattern]] = [
                       r"|^(?:what|which) (?:company|companies|party|parties|agency|agencies|organi[sz]ation|firm|"
                       r"ministry|department)\b", re.I)),
     (WHERE, re.compile(r"^where\b", re.I)),
-    (REASON, re.compile(r"^(?:why|how come|for what reason|what (?:led|prompted|caused|drove|motivated))\b", re.I)),
+    (REASON, re.compile(r"^(?:why|how come|for what reasons?|what (?:led|prompted|caused|drove|motivated)"
+                        r"|(?:what|which) (?:reasons?|rationale|justifications?|explanations?|grounds))\b", re.I)),
 ]
 _SPLIT = re.compile(
     r"(?:[;?]\s+|,?\s+(?:and|but|while|whereas)\s+)(?=(?:what|which|who|whom|whose|when|where|why|how|whether|"

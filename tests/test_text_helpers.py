@@ -138,6 +138,9 @@ def test_words_aimed_at_the_bots_instructions(question, reaches):
         ("What tariff rate did the deal set on cars?", ["number"]),
         ("What was the national average payment error rate in 2025?", ["number"]),
         ("What is the plan to lower the rate?", ["other"]),
+        # The kind of value is what is asked for, not a word after the verb.
+        ("What instructions did budget rules impose on the changes?", ["other"]),
+        ("What reason did the agency give?", ["reason"]),
         ("What is the name of the new party?", ["name"]),
         ("In which city were the deals signed?", ["place"]),
         ("Where is the facility located?", ["place"]),
