@@ -114,6 +114,9 @@ _TEMPORAL = re.compile(r"\b(?:chang(?:e|ed|es|ing)|anymore|previous(?:ly)?|origi
                        r"compared?|since then|over time|evolv(?:e|ed|ing)|shift(?:ed)?|went from|used to|"
                        r"before and after|then and now|did .{0,40} happen)\b", re.I)
 _YEAR = re.compile(r"(?:1[89]|20)\d\d")
+# "Has the committee sent the bill to the floor?", "Have the rules been finalised yet?": how
+# things stand, which the newest source says (and older ones may say otherwise).
+_STATUS = re.compile(r"^(?:has|have)\s+(?!.*\b(?:ever|before)\b)", re.I)
 # "The current president": which source is newest says what is current; the word itself is not
 # what a sentence must say ("Lee's current positions" is not about who is president).
 _NOW_WORDS = frozenset(tokenize("current currently latest now today nowadays newest recent"))
@@ -214,7 +217,7 @@ def analyse(text: str, history: Sequence[str], idf) -> Question:
     names = _names(_LEAD.sub("", asked_text))
     if follow_up:
         names |= _names(_LEAD.sub("", context))
-    current = bool(_CURRENT.search(text))
+    current = bool(_CURRENT.search(text)) or bool(_STATUS.match(_core(asked_text)))
     return Question(asked_text, query, parts, names, current, current or bool(_TEMPORAL.search(text)), follow_up,
                     context)
 
