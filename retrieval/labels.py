@@ -76,10 +76,10 @@ def label_candidates(question: Question, snapshot, scored: list[Candidate]) -> l
 def _standalone(part, p: int, snapshot, scored: list[Candidate], named, pointing, dates: set[str]) -> list[Candidate]:
     """The caption (or disclaimer) passage itself, of the document the question points to: it
     holds the credit, what the photo shows, what the page disclaims; asked for a figure's source
-    or notes, the source or notes line printed under it (after the table or chart) too. Such passages are few and match no
-    question in meaning, so all of them are looked at, not only those retrieved: the document by
-    the question's words it holds ("the ferry analysis"), the passage by the figure's number
-    ("Figure 2") and its own words."""
+    or notes, the source or notes line printed under it (after the table or chart) too. Such
+    passages are few and match no question in meaning, so all of them are looked at, not only
+    those retrieved: the document by the question's words it holds ("the ferry analysis"), the
+    passage by the figure's number ("Figure 2") and its own words."""
     base = next((c for c in scored if c.label_for < 0), None)
     if base is None:
         return []

@@ -363,15 +363,16 @@ _MONEY = re.compile(r"\b(?:how much (?:money|funding|did .{0,40} (?:cost|spend|p
                     r"|(?:cost|costs|price|budget|budgeted|funding|funded|spend|spent|spending|invest|investment|"
                     r"grant|grants|dollars?|paid|pay|salary|fee|fees|fine|loan|appropriat\w*)\b)", re.I)
 _PERCENT = re.compile(r"\b(?:percent(?:age)?|share|proportion|rate|ratio|fraction)\b", re.I)
-_HOW_MANY = re.compile(r"\bhow many\s+((?:[\w-]+\s+){0,2}?[\w-]+?)(?=\s+(?:are|is|was|were|do|does|did|has|have|had|will|"
-                       r"would|can|could|should|in|of|for|to|on|at|by|so|that|which|still)\b|[?,.]|$)", re.I)
+# Where the thing counted ends: at the verb or preposition after it.
+_THING_END = (r"(?=\s+(?:are|is|was|were|do|does|did|has|have|had|will|would|can|could|should|in|of|for|to|on|at|by|"
+              r"so|that|which|still)\b|[?,.]|$)")
+_HOW_MANY = re.compile(r"\bhow many\s+((?:[\w-]+\s+){0,2}?[\w-]+?)" + _THING_END, re.I)
 # "How much land / water / marshland": a quantity of that thing, not money ("how much
 # American Rescue Plan money" is money all the same).
-_HOW_MUCH_OF = re.compile(r"\bhow much\s+(?!(?:more|less|further|longer|of|into|in|for|from|per|on|to|with|each|is|was|are|were|do|does|did|has|have|had|"
-                          r"will|would|can|could|should|may|might|must|it|they|this|that|these|those|he|she|we|you|"
-                          r"the|a|an|its|their)\b)((?:[\w-]+\s+){0,4}?[\w-]+?)(?=\s+(?:are|is|was|were|do|does|did|"
-                          r"has|have|had|will|would|can|could|should|in|of|for|to|on|at|by|so|that|which|still)\b|[?,.]|$)",
-                          re.I)
+_HOW_MUCH_OF = re.compile(r"\bhow much\s+(?!(?:more|less|further|longer|of|into|in|for|from|per|on|to|with|each|is|"
+                          r"was|are|were|do|does|did|has|have|had|will|would|can|could|should|may|might|must|it|they|"
+                          r"this|that|these|those|he|she|we|you|the|a|an|its|their)\b)((?:[\w-]+\s+){0,4}?[\w-]+?)"
+                          + _THING_END, re.I)
 _IN_UNIT = re.compile(r"\bin (parts per (?:billion|million)|ppb|ppm|percent|dollars|euros|years|months|days|hours|"
                       r"kilometers|kilometres|miles|tons|tonnes|megawatts|gigawatts)\b", re.I)
 
