@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .chunking import Chunk, chunk_document
+from .chunking import STANDALONE_KINDS, Chunk, chunk_document
 from .database import Database
 from .embedding import Embedder, embed_in_calls
 from .errors import StoreError, UnknownDocumentError
@@ -110,6 +110,9 @@ class Snapshot:
     # and labels: how a question's names and references ("the joint statement") find their document.
     doc_words: dict[str, frozenset[str]] = field(default_factory=dict)
     reference_words: frozenset[str] = frozenset()
+    # The few small labelled passages (captions, disclaimers) by kind: asked about as such, they
+    # are looked up here rather than among the retrieved passages (labels.py).
+    standalone: dict[str, list[str]] = field(default_factory=dict)
 
     def passage_vector(self, chunk_id: str) -> np.ndarray:
         return self.matrix[self.position[chunk_id]]
@@ -220,8 +223,12 @@ class Index:
         references = frozenset().union(*words.values()) if words else frozenset()
         for row, row_tokens in zip(chunks.values(), tokens):
             words[row.key].update(row_tokens)
+        standalone: dict[str, list[str]] = {}
+        for cid, row in chunks.items():
+            if row.metadata.get("kind") in STANDALONE_KINDS:
+                standalone.setdefault(row.metadata["kind"], []).append(cid)
         return Snapshot(signature, live, chunks, keyword, chunk_ids, matrix, {c: i for i, c in enumerate(chunk_ids)},
-                        {k: frozenset(v) for k, v in words.items()}, references)
+                        {k: frozenset(v) for k, v in words.items()}, references, standalone)
 
     def _invalidate(self) -> None:
         with self._snapshot_lock:

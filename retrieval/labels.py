@@ -46,8 +46,7 @@ def label_candidates(question: Question, snapshot, scored: list[Candidate]) -> l
             return sum(part.weights.get(t, 1.0) for t in part.names if t in words)
 
         def pointing(c: Candidate) -> float:
-            words = snapshot.document_words(c.key)
-            return sum(w for t, w in part.weights.items() if t in words)
+            return _held(part, snapshot.document_words(c.key))
 
         if part.label in (CAPTION, DISCLAIMER):
             found += _standalone(part, p, snapshot, scored, named, pointing, dates)
@@ -85,25 +84,19 @@ def _standalone(part, p: int, snapshot, scored: list[Candidate], named, pointing
         return []
     pool = [replace(base, chunk_id=chunk.chunk_id, key=chunk.key, date=snapshot.records[chunk.key].date, index=0,
                     text=chunk.text, start=0, end=len(chunk.text))
-            for chunk in snapshot.chunks.values() if chunk.metadata.get("kind") == part.label and chunk.key in
-            snapshot.records]
+            for chunk in (snapshot.chunks[cid] for cid in snapshot.standalone.get(part.label, ()))]
     number = _FIGURE.search(part.text)
 
     def numbered(c: Candidate) -> bool:
         return bool(number) and re.search(rf"\b{re.escape(number.group(1))}\.?\s+{number.group(2)}\b", c.text, re.I) \
             is not None
 
-    def own(c: Candidate) -> float:
-        words = terms(c.text)
-        return sum(w for t, w in part.weights.items() if t in words)
-
     def titled(c: Candidate) -> float:
         record = snapshot.records[c.key]
-        words = terms(f"{record.title} {record.publisher}")
-        return sum(w for t, w in part.weights.items() if t in words)
+        return _held(part, terms(f"{record.title} {record.publisher}"))
 
     ranked = sorted(pool, key=lambda c: (named(c), titled(c), pointing(c), (c.date[:7] in dates) + (c.date[:4] in dates),
-                                         numbered(c), own(c)), reverse=True)
+                                         numbered(c), _held(part, terms(c.text))), reverse=True)
     if not ranked or (part.names and not named(ranked[0])):
         return []
     top = replace(ranked[0], label_for=p)
@@ -124,6 +117,11 @@ def _standalone(part, p: int, snapshot, scored: list[Candidate], named, pointing
     return [top]
 
 
+def _held(part, words) -> float:
+    """How much of the part's weighted words `words` holds."""
+    return sum(w for t, w in part.weights.items() if t in words)
+
+
 _FIGURE = re.compile(r"\b(figure|fig|table|chart|map|exhibit)\.?\s+(\d+)\b", re.I)
 _NOTE_ASKED = re.compile(r"\b(?:sources?|notes?)\b", re.I)
 
@@ -131,8 +129,6 @@ _NOTE_ASKED = re.compile(r"\b(?:sources?|notes?)\b", re.I)
 def _find(kind: str, asked: str, snapshot, top: Candidate) -> dict | None:
     """Where the label is in its passage's text: the Candidate fields that place it (a title or
     heading has no sentence index: -1)."""
-    if kind in (CAPTION, DISCLAIMER):
-        return {}  # the passage found is the label, quoted whole
     record = snapshot.records[top.key]
     if kind == DATELINE:
         for chunk in _chunks(snapshot, top.key, min(record.chunks, _SEARCHED_FOR_TITLE)):
