@@ -310,7 +310,7 @@ def score_sentences(question: Question, snapshot, chunk_ids: Sequence[str], part
     senses = [{t: {w for w, c in words.items() if c >= 1.0} for t, words in part_credit.items()}
               for part_credit in credit]
     focus_words = [set().union(*s.values()) if s else set() for s in senses]
-    units = [_unit(part.unit, sense, snapshot) for part, sense in zip(parts, senses)]
+    units = [_unit(part.unit, part_credit, snapshot) for part, part_credit in zip(parts, credit)]
     asked_words = question.words | {t for t in tokenize(question.context)}
     asked = question.asked
     anchors = _anchors(question, snapshot)
@@ -392,13 +392,16 @@ def _partial(sim: float) -> float:
     return (sim - T.focus_partial) / (T.focus_synonym - T.focus_partial)
 
 
-def _unit(unit: frozenset[str], senses: dict[str, set[str]], snapshot) -> frozenset[str]:
+def _unit(unit: frozenset[str], credit: dict[str, dict[str, float]], snapshot) -> frozenset[str]:
     """What a figure must be a figure of, with the words that mean it. Things no document names
-    ("how many tugboats") can only be counted under another name: one of those words must then
-    follow the figure, else any count in the sentence would pass for them."""
+    ("how much marshland") can only be counted under another name: a word near them in meaning
+    ("wetlands") then stands for them, and one of those words must follow the figure, else any
+    count in the sentence would pass for them."""
     things = {u for u in unit if u not in (MONEY, PERCENT, MEASURE, DAY)}
-    expanded = set(unit).union(*(senses.get(u, set()) for u in things))
-    if things and not any(snapshot.keyword.knows(u) for u in things):
+    named = any(snapshot.keyword.knows(u) for u in things)
+    expanded = set(unit).union(*({w for w, c in credit.get(u, {}).items() if c >= 1.0 or (c > 0 and not named)}
+                                   for u in things))
+    if things and not named:
         expanded.add(MEASURE)
     return frozenset(expanded)
 

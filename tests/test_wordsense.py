@@ -28,6 +28,8 @@ The authority estimates that every year the new seawall will protect up to 1,200
 
 Ferry crossings to the islands rose to 310 a week after the new pier opened.
 
+Behind the seawall, the authority has restored 300 hectares of wetlands for migrating birds.
+
 Stonehaven has replaced 3,000 harbour mooring posts since 2020.
 """
 
@@ -62,6 +64,8 @@ def services(tmp_path_factory, embedder):
     # "Hands", "sign up" and "patch" are not the report's words, only near in meaning to
     # "employees", "hiring" and "repair": they count in part.
     ("How many new hands did the Kerrow port authority sign up solely to patch the breakwater?", "six"),
+    # No document says "marshland": the figure before a word near it in meaning answers.
+    ("How much marshland has the Kerrow port authority restored behind the seawall?", "300 hectares"),
 ])
 def test_a_figure_asked_for_in_other_words_is_quoted(services, question, figure):
     answer = services.answer(question)
