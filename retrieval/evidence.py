@@ -552,11 +552,20 @@ _PHRASE = re.compile(r"[A-Z][\w'’.-]*(?:\s+(?:(?:of|for|on|and|the)\s+)*[A-Z][
 def _unknown_phrases(part, absent: set[str]) -> str:
     """The words no document contains, as the user wrote them: whole names where they are names
     ("“Tidal Power Compact”"), single words otherwise."""
-    phrases = [m.group(0) for m in _PHRASE.finditer(part.text) if set(tokenize(m.group(0))) & absent & part.names]
+    phrases = [_from_name(m.group(0), part.names) for m in _PHRASE.finditer(part.text)
+               if set(tokenize(m.group(0))) & absent & part.names]
     if not phrases:
         phrases = list(dict.fromkeys(part.surface[t] for t in part.surface if t in absent))
     phrases = [re.sub(r"['’]s$", "", p) for p in phrases]  # “Germany”, not “Germany's”
     return "“" + "”, “".join(dict.fromkeys(phrases)) + "”"
+
+
+def _from_name(phrase: str, names: set[str]) -> str:
+    """The phrase from its first name on: "Has Pyongyang" opens a question, the name is "Pyongyang"."""
+    words = phrase.split()
+    while len(words) > 1 and not set(tokenize(words[0])) & names:
+        words.pop(0)
+    return " ".join(words)
 
 
 def _pick(ranked: list[Candidate], p: int, limit: int, across_dates: bool = False) -> list[Candidate]:

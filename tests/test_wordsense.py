@@ -80,3 +80,8 @@ def test_a_figure_asked_for_in_other_words_is_quoted(services, question, figure)
 def test_a_figure_of_something_else_is_not_taken_for_the_one_asked(services, question):
     answer = services.answer(question)
     assert answer.abstained, answer.answer
+
+
+def test_a_name_no_document_uses_is_said_as_written_without_the_word_opening_the_question(services):
+    answer = services.answer("Has Pyongyang hired new employees to repair its breakwater?")
+    assert answer.abstained and "“Pyongyang”" in answer.answer and "Has Pyongyang" not in answer.answer, answer.answer
