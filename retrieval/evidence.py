@@ -52,6 +52,7 @@ _QUANTITY = re.compile(
 _DAY = re.compile(r"(?<!\d)\d{1,2}(?!\d)")  # the day of "August 23", "23 August 2025", "2025-08-23"
 _SHARE_WORDS = {"half", "third", "quarter", "majority"}
 _YEAR = re.compile(r"^(?:19|20)\d{2}$")
+_PERIOD = re.compile(r"[A-Z]{1,3}(?:19|20)?\d{2}")  # "FY2025", "MY2027", "FY26": a period, not a name
 _NAME = re.compile(r"(?<![\w’'])(?:[A-Z][a-z]+(?:[-’'][A-Za-z]+)*|[A-Z]{2,}[\w-]*|[A-Z]\.(?:[A-Z]\.)+)")
 _QUOTATION = re.compile(r"[\"“«「『][^\"”»」』]{3,}[\"”»」』]")
 _CAUSE = re.compile(r"\b(?:because|due to|as a result|owing to|in order to|so that|in response to|amid|"
@@ -122,7 +123,7 @@ def value_spans(answer_type: str, sentence: str) -> list[tuple[str, int]]:
         for m in _NAME.finditer(sentence):
             word = m.group(0)
             if word in _NOT_NAMES or m.start() < begins or (m.start() == begins and not word.isupper()) \
-                    or re.fullmatch(_MONTH, word):
+                    or re.fullmatch(_MONTH, word) or _PERIOD.fullmatch(word):
                 continue
             if answer_type in (WHERE, PLACE) and not _LOCATIVE.search(sentence, max(0, m.start() - 12), m.start()):
                 continue  # a place is where something happens: "in Geneva", "at the Hague"

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.evidence import ANSWERED, UNSTATED, Candidate, judge
-from retrieval.question import analyse
+from retrieval.evidence import ANSWERED, UNSTATED, Candidate, judge, value_spans
+from retrieval.question import NAME, analyse
 from retrieval.thresholds import THRESHOLDS as T
 from tests.conftest import services_over
 
@@ -82,3 +82,9 @@ def test_the_cause_asked_for_may_stand_in_the_sentence_carrying_the_best_one_on(
     after = _candidate(1, follower, 1.0, cue=True)
     [verdict] = judge(question, [best, after], [set()], 4)
     assert verdict.status == ANSWERED and verdict.picked[0] is best and (after in verdict.picked) == carried
+
+
+def test_a_fiscal_or_model_year_is_not_a_name():
+    found = [v for v, _ in value_spans(NAME, "The FY2025 law, as amended in MY2027, binds the Harbour Trust and NASA.")]
+    assert "FY2025" not in found and "MY2027" not in found
+    assert {"Harbour", "NASA"} <= set(found)
