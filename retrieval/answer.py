@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
-from .evidence import ABSENT, ANSWERED, UNSTATED, Candidate, PartVerdict, disagree, is_anaphoric, judge
+from .evidence import ABSENT, ANSWERED, UNSTATED, Candidate, PartVerdict, disagree, is_anaphoric, judge, on_topic
 from .keyword import tokenize
 from .search import Passage, Retrieval, ScoredSentence
 from .thresholds import THRESHOLDS as T
@@ -80,6 +80,20 @@ def is_supported(retrieval: Retrieval, max_sentences: int = 4) -> bool:
     if retrieval.question is None or not retrieval.candidates:
         return False
     return any(v.status == ANSWERED for v in _verdicts(retrieval, max_sentences))
+
+
+def covers_topic(retrieval: Retrieval) -> bool:
+    """Whether the documents speak to a briefing's topic. A topic is a subject, not a question:
+    no fact about it need be stated, so a passage about it is enough ("tidal power" for a
+    compact funding tidal turbines), unless it names something no document mentions."""
+    if is_supported(retrieval):
+        return True
+    question = retrieval.question
+    if question is None or retrieval.supported is not None:
+        return False
+    if any(part.names & unknown for part, unknown in zip(question.parts, retrieval.unknown)):
+        return False
+    return any(on_topic(c, p) for c in retrieval.candidates if c.label_for < 0 for p in range(len(question.parts)))
 
 
 def _verdicts(retrieval: Retrieval, max_sentences: int) -> list[PartVerdict]:

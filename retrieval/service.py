@@ -12,7 +12,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .answer import (Answer, abstain, check_citations, cite, compose_extractive, is_supported,
+from .answer import (Answer, abstain, check_citations, cite, compose_extractive, covers_topic, is_supported,
                      select_briefing_points, select_sentences)
 from .crosslingual import CrossLingualRetriever
 from .database import Database
@@ -152,12 +152,12 @@ class Assistant:
         points: list[BriefingPoint] = []
         if topic:
             retrieval = self.retrieve(topic, max(self.settings.top_k, 8))
-            if is_supported(retrieval):
+            if covers_topic(retrieval):
                 points = [BriefingPoint(s.text, p) for p, s in select_briefing_points(retrieval.passages, max_points)]
             return Briefing(topic, points)
         for theme in self.themes(max_points):
             retrieval = self.retriever.retrieve(theme, self.settings.top_k)
-            if not is_supported(retrieval):
+            if not covers_topic(retrieval):
                 continue
             for passage, sentence in select_briefing_points(retrieval.passages, 1, exclude={p.text for p in points}):
                 points.append(BriefingPoint(sentence.text, passage))
@@ -182,14 +182,14 @@ class Assistant:
         passages: list[Passage] = []
         if topic:
             retrieval = self.retrieve(topic, max(self.settings.top_k, 8))
-            if not is_supported(retrieval):
+            if not covers_topic(retrieval):
                 return Briefing(topic, [])
             passages = retrieval.passages
         else:
             seen: set[str] = set()
             for theme in self.themes(max_points):
                 retrieval = self.retriever.retrieve(theme, 2)
-                if is_supported(retrieval):
+                if covers_topic(retrieval):
                     passages += [p for p in retrieval.passages if p.chunk_id not in seen]
                     seen.update(p.chunk_id for p in retrieval.passages)
         if not passages:

@@ -88,3 +88,21 @@ def test_a_fiscal_or_model_year_is_not_a_name():
     found = [v for v, _ in value_spans(NAME, "The FY2025 law, as amended in MY2027, binds the Harbour Trust and NASA.")]
     assert "FY2025" not in found and "MY2027" not in found
     assert {"Harbour", "NASA"} <= set(found)
+
+
+COMPACT = ("---\ntitle: Orkney Tidal Compact\ndate: 2026-02-01\n---\n\nThe Orkney Tidal Compact funds a turbine array "
+           "at Eday. Its budget is 40 million euros over five years.\n")
+HARBOUR = ("---\ntitle: Busan Harbour Note\ndate: 2026-03-01\n---\n\nThe port of Busan will host a joint Japan-Korea "
+           "ammonia bunkering pilot in 2027. Its budget is 12 million euros.\n")
+
+
+@pytest.mark.parametrize("topic, expected", [
+    # A subject, not a question: "power" is in no document, the passage on tidal turbines is about it.
+    ("tidal power", "turbine array at Eday"),
+    ("sourdough baking", None),
+    ("the Quantum Sensing Pact", None),  # a name no document mentions
+])
+def test_a_briefing_topic_is_covered_by_the_passages_about_it(tmp_path_factory, embedder, topic, expected):
+    services = services_over(tmp_path_factory.mktemp("topics"), embedder, {"orkney.md": COMPACT, "busan.md": HARBOUR})
+    points = [p.text for p in services.assistant.brief(topic).points]
+    assert (any(expected in p for p in points) if expected else points == []), points
