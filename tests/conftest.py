@@ -62,17 +62,31 @@ def make_services(tmp_path, embedder):
 
 
 @pytest.fixture(scope="session")
-def corpus_dir(tmp_path_factory, embedder):
-    """A DATA_DIR with the shipped documents indexed once for the whole session (read-only use)."""
+def corpus_dir(tmp_path_factory, embedder, worker_id):
+    """A DATA_DIR with the shipped documents indexed once for the whole run (read-only use).
+
+    Under pytest-xdist every worker has a session of its own; the first to get here builds the
+    index and the others copy it (pytest-xdist's recipe for once-per-run fixtures), instead of
+    each spending a minute of the run's two cores on the same embeddings.
+    """
+    from filelock import FileLock
+
     from retrieval.index import iter_document_files
     from retrieval.service import Services
     from retrieval.settings import Settings
 
+    base = tmp_path_factory.getbasetemp()
+    built = (base if worker_id == "master" else base.parent) / "corpus-index"
+    with FileLock(f"{built}.lock"):
+        if not (built / ".complete").exists():
+            shutil.rmtree(built, ignore_errors=True)  # a build that was interrupted
+            services = Services(Settings(data_dir=built / "var", documents_dir=DOCUMENTS), embedder=embedder)
+            for path in iter_document_files([DOCUMENTS]):
+                services.index.ingest_path(path, origin="documents")
+            services.multilingual.compute_missing()  # Korean/Japanese search, as the bot does in the background
+            (built / ".complete").touch()
     data_dir = tmp_path_factory.mktemp("corpus")
-    services = Services(Settings(data_dir=data_dir, documents_dir=DOCUMENTS), embedder=embedder)
-    for path in iter_document_files([DOCUMENTS]):
-        services.index.ingest_path(path, origin="documents")
-    services.multilingual.compute_missing()  # Korean/Japanese search, as the bot does in the background
+    shutil.copytree(built / "var", data_dir, dirs_exist_ok=True)
     return data_dir
 
 
