@@ -22,7 +22,7 @@ import numpy as np
 
 from .keyword import terms, tokenize
 from .question import (DATE, DAY, IDENT, MEASURE, MONEY, NAME, NUMBER, OTHER, PERCENT, PERSON, PLACE, QUOTE, REASON, REQUIRED,
-                       WHERE, WHO, Question)
+                       WHERE, WHO, Question, years_in)
 from .store import sentence_id
 from .thresholds import THRESHOLDS as T
 
@@ -203,6 +203,15 @@ def holds(answer_type: str, sentence: str, asked: str, asked_words: set[str],
     return False
 
 
+def of_period(sentence: str, period: frozenset[int]) -> bool:
+    """Whether a sentence may give what is asked of those years: it names one of them, or none
+    at all (the year is then in its context); a sentence of other years gives another year's."""
+    if not period:
+        return True
+    years = years_in(sentence)
+    return not years or bool(years & period)
+
+
 def _is_person(sentence: str, at: int) -> bool:
     """Whether the name at `at` is a person's: one with a title ("Senator Osei", "Dr. Lund") or
     of two to four capitalised words that name no body ("Ana María Ruiz", not "House Committee",
@@ -362,7 +371,8 @@ def score_sentences(question: Question, snapshot, chunk_ids: Sequence[str], part
                     "typed": 1.0 if part.answer_type in REQUIRED and (
                         _names_covered(part, about) or (sims[p] >= T.strong_similarity
                                                          and not (part.names - about) & used_names[p])) and holds(
-                        part.answer_type, text, asked, asked_words, focus_words[p], T.near_words, units[p]) else 0.0,
+                        part.answer_type, text, asked, asked_words, focus_words[p], T.near_words, units[p])
+                        and of_period(text, part.period) else 0.0,
                     "cue": 1.0 if part.answer_type in SOFT and holds(
                         part.answer_type, text, asked, asked_words, focus_words[p], T.near_words) else 0.0,
                     "focus": (sum(w * max((credit[p][t].get(word, 0.0) for word in tokens[j]), default=0.0)

@@ -48,10 +48,12 @@ _TYPES: list[tuple[str, re.Pattern]] = [
                         r"|(?:what|which) (?:is |was |were |are )?(?:the )?"
                         r"(?:(?!(?:to|of|for|the|a|an|in|on|by|that|which|with|and|or|from|at|about|do|does|did|"
                         r"is|are|was|were|has|have|had|will|would|can|could|should|may|might|must)\b)[\w-]+ ){0,5}"
-                        r"(?:percentage|percent|share|proportion|number|amount|rate|level|figure|sum|total|"
+                        # "share" followed by its object is a verb: "which committees share jurisdiction"
+                        r"(?:percentage|percent|share(?!\s+(?!(?:of|in|did|does|do|was|is|were|are|will|would|has|"
+                        r"have|had|for)\b)[a-z])|proportion|number|amount|rate|level|figure|sum|total|"
                         r"size|cost|value|price|budget|count|ratio|tally|population|threshold|cutoff|cut-off|limit|"
                         r"cap|ceiling|factor|multiplier|margin|score|weight|capacity|length|height|distance|speed|"
-                        r"volume|duration))\b"
+                        r"volume|duration|average|mean|median))\b"
                         r"(?!\s+(?:\d|(?-i:[A-Z]|[IVX]+)\b))", re.I)),  # "what does Figure 1 show": a name, not a figure
     # "Who is the administrator?", "Who chairs it?": a person or body must be named.
     (NAME, re.compile(r"^who (?:is|was|are|were) (?:the|its|their|his|her|our|now|currently|elected|appointed|named|"
@@ -114,6 +116,13 @@ _TEMPORAL = re.compile(r"\b(?:chang(?:e|ed|es|ing)|anymore|previous(?:ly)?|origi
                        r"compared?|since then|over time|evolv(?:e|ed|ing)|shift(?:ed)?|went from|used to|"
                        r"before and after|then and now|did .{0,40} happen)\b", re.I)
 _YEAR = re.compile(r"(?:1[89]|20)\d\d")
+# A year placing what is asked ("in FY2025?", "for model year 2031", "by October 2024"), not one
+# naming the thing it is about ("the 2021 executive order", "in 2023 talks"): no noun follows it.
+_ASKED_YEAR = re.compile(
+    r"\b(?:in|for|during|by|as of|through)\s+(?:(?:the\s+)?(?:fiscal|model|crop|calendar|school|tax)\s+years?\s+"
+    r"|(?:FY|MY|CY)\s?|(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+    r"\s+(?:\d{1,2},\s+)?)?((?:1[89]|20)\d\d(?:\s*(?:-|–|and|or|to|through)\s*(?:FY|MY)?(?:1[89]|20)?\d\d)*)\b(?![-–]\w|\s+(?!(?:and|or|to|through|than|as|when|while|after|"
+    r"before|under|with|compared|versus|vs|in|at|on|by|for|of)\b)[a-z])", re.I)
 # "Has the committee sent the bill to the floor?", "Have the rules been finalised yet?": how
 # things stand, which the newest source says (and older ones may say otherwise).
 _STATUS = re.compile(r"^(?:has|have)\s+(?!.*\b(?:ever|before)\b)", re.I)
@@ -137,6 +146,8 @@ class Part:
     # MONEY / PERCENT for "how much does it cost", "what share"; for a date, DAY if it asks for one.
     unit: frozenset[str] = frozenset()
     label: str = ""  # TITLE, HEADING, SUBTITLE, CAPTION, DISCLAIMER or DATELINE: it asks for a label (labels.py)
+    # The years what is asked is of ("the error rate in FY2025"): a figure of another year does not answer.
+    period: frozenset[int] = frozenset()
 
     @property
     def total(self) -> float:
@@ -275,6 +286,20 @@ def _core(text: str) -> str:
     return core
 
 
+_YEARS = re.compile(r"(?<![\w$.])(?:FY|MY|CY)?((?:19|20)\d\d)(?:\s?(?:-|–|to|through)\s?(?:FY|MY)?((?:19|20)?\d\d))?"
+                    r"(?!\d|[,.]\d|s\b)")
+
+
+def years_in(text: str) -> set[int]:
+    """The years a text speaks of, ranges spelt out ("model years 2027-2031", "FY2025–26")."""
+    found: set[int] = set()
+    for m in _YEARS.finditer(text):
+        first, last = int(m.group(1)), m.group(2)
+        last = first if not last else int(last) if len(last) == 4 else first // 100 * 100 + int(last)
+        found.update(range(first, last + 1) if 0 <= last - first <= 50 else (first,))
+    return found
+
+
 def answer_type(text: str) -> str:
     lead = _core(text)
     for kind, pattern in _TYPES:
@@ -299,7 +324,8 @@ def _part(text: str, idf) -> Part:
     unit = figure_unit(text) if kind == NUMBER else date_unit(text) if kind == DATE else name_unit(text)
     if IDENT in unit:  # "which public law", "what bill number": the number itself answers them
         focus = {w: v for w, v in focus.items() if w not in tokenize(_IDENT_ASKED.search(_core(text)).group(0))}
-    return Part(text, weights, kind, surface, focus, names, unit, label_asked(text))
+    period = frozenset(y for span in _ASKED_YEAR.findall(text) for y in years_in(span))
+    return Part(text, weights, kind, surface, focus, names, unit, label_asked(text), period)
 
 
 TITLE, HEADING, SUBTITLE = "title", "heading", "subtitle"

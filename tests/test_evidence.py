@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from retrieval.evidence import ANSWERED, UNSTATED, Candidate, judge, value_spans
-from retrieval.question import NAME, analyse
+from retrieval.question import NAME, analyse, years_in
 from retrieval.thresholds import THRESHOLDS as T
 from tests.conftest import services_over
 
@@ -91,7 +91,8 @@ def test_a_fiscal_or_model_year_is_not_a_name():
 
 
 COMPACT = ("---\ntitle: Orkney Tidal Compact\ndate: 2026-02-01\n---\n\nThe Orkney Tidal Compact funds a turbine array "
-           "at Eday. Its budget is 40 million euros over five years.\n")
+           "at Eday. Its budget is 40 million euros over five years. In 2025, the average output of its turbines "
+           "was 31 gigawatt hours a month.\n")
 HARBOUR = ("---\ntitle: Busan Harbour Note\ndate: 2026-03-01\n---\n\nThe port of Busan will host a joint Japan-Korea "
            "ammonia bunkering pilot in 2027. Its budget is 12 million euros.\n")
 
@@ -110,3 +111,18 @@ def two_notes(tmp_path_factory, embedder):
 def test_a_briefing_topic_is_covered_by_the_passages_about_it(two_notes, topic, expected):
     points = [p.text for p in two_notes.assistant.brief(topic).points]
     assert (any(expected in p for p in points) if expected else points == []), points
+
+
+def test_years_are_read_with_their_ranges():
+    assert years_in("standards for model years 2027-2031 and FY2025–26") == {2025, 2026, 2027, 2028, 2029, 2030, 2031}
+    assert years_in("$2025 million, 2,024 units, the 1990s") == set()
+
+
+@pytest.mark.parametrize("year, answered", [(2025, True), (2026, False)])
+def test_a_figure_of_another_year_does_not_answer(two_notes, year, answered):
+    answer = two_notes.answer(f"What was the average output of the Orkney turbines in {year}?")
+    if answered:
+        assert not answer.abstained and "31 gigawatt hours" in answer.answer, answer.answer
+    else:  # the 2025 figure is shown as what the documents do say, not as the answer
+        assert answer.abstained and answer.answer.startswith("The documents don't give that figure"), answer.answer
+        assert "31 gigawatt hours" in answer.answer
