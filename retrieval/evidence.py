@@ -293,7 +293,7 @@ _BEFORE, _AFTER = 2, 1  # neighbours a sentence is read with
 _MIN_CONTENT_WORDS = 2
 _LONG = 25  # content words from which a sentence counts as long
 _NAMES_COVERED = 0.5  # share of the question's names a sentence answering it (with its neighbours) has
-SOFT = frozenset({WHO, WHERE, REASON})  # a name for "who", a cause for "why": a hint, not a must
+SOFT = frozenset({WHO, WHERE})  # a name for "who", a place for "where": a hint, not a must
 FEATURES = ("similarity", "overlap", "window", "context", "typed", "cue", "focus", "anchor", "recency", "length",
             "retrieval")
 
@@ -510,12 +510,6 @@ def judge(question: Question, candidates: list[Candidate], unknown: Sequence[set
             continue
         if supporting:
             picked = _pick(supporting, p, per_part, question.temporal)
-            if part.answer_type in SOFT and not picked[0].features[p]["cue"]:
-                # "Why was the meeting called off?": the best sentence tells of the meeting, the
-                # one carrying it on may give the cause ("The meeting was canceled due to …").
-                cause = next((c for c in ranked if c.features[p]["cue"] > 0 and _carries_on(c, picked[0])), None)
-                if cause is not None and cause not in picked:
-                    picked.insert(1, cause)
             verdicts.append(PartVerdict(p, ANSWERED, picked))
         else:
             verdicts.append(PartVerdict(p, ABSENT))
@@ -554,6 +548,7 @@ def _given_otherwise(question: Question, part, picked: list[Candidate], supporti
 
 
 _MISSING = {DATE: "a date", NUMBER: "that figure", NAME: "a name", PLACE: "the place", QUOTE: "the exact words",
+            REASON: "the reason",
             OTHER: "this"}
 
 

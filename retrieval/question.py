@@ -27,7 +27,7 @@ from .keyword import tokenize
 DATE, NUMBER, NAME, PLACE, QUOTE, REASON, WHO, WHERE, OTHER = (
     "date", "number", "name", "place", "quote", "reason", "who", "where", "other")
 # What the sentence that answers must hold; without it the documents don't state the answer.
-REQUIRED = frozenset({DATE, NUMBER, NAME, PLACE, QUOTE})
+REQUIRED = frozenset({DATE, NUMBER, NAME, PLACE, QUOTE, REASON})
 HISTORY_WEIGHT = 0.5  # share of weight the previous question's words keep in a follow-up
 PREAMBLE_WEIGHT = 0.4  # "Some say … . What does the statement say about X?": the question counts most
 

@@ -79,9 +79,12 @@ def test_the_sentence_after_the_best_one_answers_when_it_carries_its_subject_on(
 def test_the_cause_asked_for_may_stand_in_the_sentence_carrying_the_best_one_on(follower, carried):
     question = analyse("Why was the harbour meeting called off?", [], lambda t: 1.0)
     best = _candidate(0, "Officials were to hold a harbour meeting in May to settle the quotas.", 4.0)
-    after = _candidate(1, follower, 1.0, cue=True)
+    after = _candidate(1, follower, 1.0, typed=True)
     [verdict] = judge(question, [best, after], [set()], 4)
-    assert verdict.status == ANSWERED and verdict.picked[0] is best and (after in verdict.picked) == carried
+    if carried:
+        assert verdict.status == ANSWERED and best in verdict.picked and after in verdict.picked
+    else:
+        assert verdict.status == UNSTATED and verdict.missing == "the reason"
 
 
 def test_a_fiscal_or_model_year_is_not_a_name():
@@ -92,7 +95,7 @@ def test_a_fiscal_or_model_year_is_not_a_name():
 
 COMPACT = ("---\ntitle: Orkney Tidal Compact\ndate: 2026-02-01\n---\n\nThe Orkney Tidal Compact funds a turbine array "
            "at Eday. Its budget is 40 million euros over five years. In 2025, the average output of its turbines "
-           "was 31 gigawatt hours a month.\n")
+           "was 31 gigawatt hours a month. The array was built at Eday because the seabed there is sheltered.\n")
 HARBOUR = ("---\ntitle: Busan Harbour Note\ndate: 2026-03-01\n---\n\nThe port of Busan will host a joint Japan-Korea "
            "ammonia bunkering pilot in 2027. Its budget is 12 million euros.\n")
 
@@ -126,3 +129,15 @@ def test_a_figure_of_another_year_does_not_answer(two_notes, year, answered):
     else:  # the 2025 figure is shown as what the documents do say, not as the answer
         assert answer.abstained and answer.answer.startswith("The documents don't give that figure"), answer.answer
         assert "31 gigawatt hours" in answer.answer
+
+
+@pytest.mark.parametrize("question, reason", [
+    ("Why was the Orkney turbine array built at Eday?", "because the seabed there is sheltered"),
+    ("Why is the budget of the Orkney Tidal Compact 40 million euros?", None),
+])
+def test_a_why_question_is_answered_by_a_reason_or_not_at_all(two_notes, question, reason):
+    answer = two_notes.answer(question)
+    if reason:
+        assert not answer.abstained and reason in answer.answer, answer.answer
+    else:  # the sentence on the budget is shown, not passed off as its reason
+        assert answer.abstained and answer.answer.startswith("The documents don't give the reason"), answer.answer
