@@ -34,6 +34,8 @@ PREAMBLE_WEIGHT = 0.4  # "Some say … . What does the statement say about X?": 
 _LEAD = re.compile(r"^\s*(?:(?:and|but|so|also|then|now|ok(?:ay)?|well|exactly|precisely|roughly|approximately|"
                    r"specifically)\b[\s,]*|according to [^,?]{1,80},\s*"
                    r"|in (?:the|this|that) [^,?]{1,60},\s*|per [^,?]{1,60},\s*)+", re.I)
+_PEOPLE = (r"(?:senators|representatives|lawmakers|legislators|members|officials|leaders|ministers|governors|mayors|"
+           r"presidents|people|persons|individuals)")
 _TYPES: list[tuple[str, re.Pattern]] = [
     (QUOTE, re.compile(r"^(?:what|which)\b.{0,40}\b(?:exact(?:ly)?|precise(?:ly)?|verbatim)\b.{0,40}"
                        r"\b(?:say|said|write|wrote|post|posted|word|words|wording|phrase|call)\b"
@@ -73,8 +75,10 @@ _TYPES: list[tuple[str, re.Pattern]] = [
                        r"(?:be )?(?:located|based|held|signed|headquartered|hosted)\b", re.I)),
     (NAME, re.compile(r"^(?:what|which) (?:is|was|were|are) the names?\b"
                       r"|^(?:what|which) (?:\w+ )?(?:is|was) (?:it|this|that|the \w+) called\b"
-                      r"|^(?:what|which) (?:company|companies|party|parties|agency|agencies|organi[sz]ation|firm|"
-                      r"ministry|department)\b", re.I)),
+                      r"|^(?:what|which) (?:company|companies|party|parties|agency|agencies|organi[sz]ations?|firms?|"
+                      r"ministry|ministries|departments?)\b"
+                      # "Which senators voted against it?", "which states did it pick?": named people and places
+                      r"|^(?:what|which) (?:" + _PEOPLE + r"|cities|towns|countries|provinces|states|regions)\b", re.I)),
     (WHERE, re.compile(r"^where\b", re.I)),
     (REASON, re.compile(r"^(?:why|how come|for what reasons?|what (?:led|prompted|caused|drove|motivated)"
                         r"|(?:what|which) (?:reasons?|rationale|justifications?|explanations?|grounds))\b", re.I)),
@@ -380,7 +384,7 @@ _IDENT_ASKED = re.compile(r"\b(?:bill|(?:public )?law|report|resolution|order|ca
                           r"|^(?:what|which) public laws?\b", re.I)
 PERSON = "\x00person"  # a person's name: "who chairs the committee", not the committee's
 # Questions whose answer is a person: a role only a person holds, or what only a person does.
-_PERSON = re.compile(r"^who (?:is|was|are|were|will be|would be) (?:the |its |their |his |her )?(?:[\w.'’-]+ ){0,3}?"
+_PERSON = re.compile(r"^(?:what|which) " + _PEOPLE + r"\b|^who (?:is|was|are|were|will be|would be) (?:the |its |their |his |her )?(?:[\w.'’-]+ ){0,3}?"
                      r"(?:administrator|secretary|director|chair(?:man|woman|person)?|president|prime minister|"
                      r"minister|governor|mayor|senator|representative|congressman|congresswoman|ambassador|"
                      r"commissioner|ceo|chief executive|spokes(?:person|man|woman)|speaker|sponsor|author)s?\b"

@@ -162,7 +162,11 @@ def test_words_aimed_at_the_bots_instructions(question, reaches):
         ("What does Figure 2 of the report show?", ["other"]),  # a figure's number names it
         ("What is the figure for exports?", ["number"]),
         ("What is the population of the capital?", ["number"]),
-        ("Through which office were the grants made, and which towns received them?", ["other", "other"]),
+        ("Through which office were the grants made, and which towns received them?", ["other", "name"]),
+        ("Which senators voted against it?", ["name"]),  # people and places in the plural are named
+        ("Which committees usually share jurisdiction over the bill?", ["other"]),  # "share", a verb
+        ("What share of the costs do states pay?", ["number"]),
+        ("What average fuel economy did the fleet reach?", ["number"]),
         ("On what exact date was the treaty signed?", ["date"]),
         ("Who will chair the new council?", ["name"]),  # a role someone is to hold
         ("Where will the next summit be held?", ["place"]),
