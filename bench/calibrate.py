@@ -54,6 +54,7 @@ GRID: dict[str, list[float]] = {  # the gate (the feature weights are learnt, se
     "typed_within": [0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 1.0],
     "min_focus": [0.0, 0.1, 0.2, 0.3, 0.4],
     "keep_within": [0.03, 0.06, 0.09, 0.12, 0.16, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6],
+    "dated_within": [0.1, 0.2, 0.3, 0.4, 0.6, 0.8, 1.0, 1.2],
     "redundant": [0.4, 0.5, 0.6, 0.7, 0.8],
     "crosslingual_min_passage": [0.775, 0.785, 0.795, 0.805, 0.815],
 }

@@ -583,7 +583,7 @@ def _pick(ranked: list[Candidate], p: int, limit: int, across_dates: bool = Fals
     if across_dates and ranked:
         by_date: dict[str, Candidate] = {}
         for c in ranked:
-            if c.date and c.date not in by_date and c.scores[p] >= ranked[0].scores[p] - 2 * T.keep_within:
+            if c.date and c.date not in by_date and c.scores[p] >= ranked[0].scores[p] - T.dated_within:
                 by_date[c.date] = c
         if len(by_date) > 1:
             for c in sorted(by_date.values(), key=lambda c: c.date, reverse=True)[:limit]:

@@ -45,6 +45,9 @@ class Thresholds:
     focus_synonym: float = 1.01  # a passage's word this close to a question's word stands for it (wordsense.py)
     # -- composing ------------------------------------------------------------------------
     keep_within: float = 0.12  # sentences this close to a part's best are worth adding
+    # For how things stand or changed: how far below the best an older source's best sentence
+    # may score and still be shown with its date ("Earlier, on …: …").
+    dated_within: float = 0.24
     redundant: float = 0.6  # word overlap above which a second sentence repeats the first
     max_answer_chars: int = 900
     # -- cross-lingual (multilingual-e5 scale) ----------------------------------------------
