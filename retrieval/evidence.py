@@ -57,7 +57,10 @@ _NAME = re.compile(r"(?<![\w’'])(?:[A-Z][a-z]+(?:[-’'][A-Za-z]+)*|[A-Z]{2,}[
 _QUOTATION = re.compile(r"[\"“«「『][^\"”»」』]{3,}[\"”»」』]")
 _CAUSE = re.compile(r"\b(?:because|due to|as a result|owing to|in order to|so that|in response to|amid|"
                     r"following|driven by|stemming from|reflect(?:s|ing|ed)?|aimed at|to address|after|since|"
-                    r"prompted|led to|caused|over concerns?|concerns? (?:over|about))\b", re.I)
+                    r"prompted|led to|caused|over concerns?|concerns? (?:over|about)|"
+                    # a purpose is a reason too: "with the stated goal to reduce …", "to ensure …"
+                    r"reasons? for|goals? (?:to|of)|aims? (?:to|of)|purposes? (?:to|of)|to ensure|so as to|in an effort to|"
+                    r"intended to|designed to|meant to)\b", re.I)
 _ANAPHOR = re.compile(r"^(?:[\"“‘(]?)(?:This|These|That|Those|It|Its|They|Their|Them|He|His|She|Her|Such|"
                       r"The two|Both|Also|However|Additionally|In addition|Meanwhile|Despite this)\b")
 # A sentence whose subject is a pronoun goes on about what the sentence before it is about; so
