@@ -239,6 +239,9 @@ def test_what_a_sentence_holds(sentence, dates, figures, names):
         ("name", "The LDP lost seats to a new far-right party.", "What is the name of the party that beat the LDP?", False),
         ("quote", "He said the deal was “a great day for America”.", "What exactly did he say?", True),
         ("quote", "The posts were harsh.", "What exactly did he write?", False),
+        ("reason", "The rules were set with the stated goal to reduce energy use.", "Why were the rules set?", True),
+        ("reason", "The talks were canceled due to a dispute over quotas.", "Why were the talks canceled?", True),
+        ("reason", "The rules were set in 1978 and raised in 2007.", "Why were the rules set?", False),
     ],
 )
 def test_a_sentence_holds_what_is_asked(answer_type, sentence, asked, holds_it):
