@@ -125,8 +125,9 @@ _YEAR = re.compile(r"(?:1[89]|20)\d\d")
 _ASKED_YEAR = re.compile(
     r"\b(?:in|for|during|by|as of|through)\s+(?:(?:the\s+)?(?:fiscal|model|crop|calendar|school|tax)\s+years?\s+"
     r"|(?:FY|MY|CY)\s?|(?:January|February|March|April|May|June|July|August|September|October|November|December)"
-    r"\s+(?:\d{1,2},\s+)?)?((?:1[89]|20)\d\d(?:\s*(?:-|–|and|or|to|through)\s*(?:FY|MY)?(?:1[89]|20)?\d\d)*)\b(?![-–]\w|\s+(?!(?:and|or|to|through|than|as|when|while|after|"
-    r"before|under|with|compared|versus|vs|in|at|on|by|for|of)\b)[a-z])", re.I)
+    r"\s+(?:\d{1,2},\s+)?)?((?:1[89]|20)\d\d(?:\s*(?:-|–|and|or|to|through)\s*(?:FY|MY)?(?:1[89]|20)?\d\d)*)\b"
+    r"(?![-–]\w|\s+(?!(?:and|or|to|through|than|as|when|while|after|before|under|with|compared|versus|vs|in|at|on|"
+    r"by|for|of)\b)[a-z])", re.I)
 # "Has the committee sent the bill to the floor?", "Have the rules been finalised yet?": how
 # things stand, which the newest source says (and older ones may say otherwise).
 _STATUS = re.compile(r"^(?:has|have)\s+(?!.*\b(?:ever|before)\b)", re.I)
@@ -384,7 +385,8 @@ _IDENT_ASKED = re.compile(r"\b(?:bill|(?:public )?law|report|resolution|order|ca
                           r"|^(?:what|which) public laws?\b", re.I)
 PERSON = "\x00person"  # a person's name: "who chairs the committee", not the committee's
 # Questions whose answer is a person: a role only a person holds, or what only a person does.
-_PERSON = re.compile(r"^(?:what|which) " + _PEOPLE + r"\b|^who (?:is|was|are|were|will be|would be) (?:the |its |their |his |her )?(?:[\w.'’-]+ ){0,3}?"
+_PERSON = re.compile(r"^(?:what|which) " + _PEOPLE + r"\b"
+                     r"|^who (?:is|was|are|were|will be|would be) (?:the |its |their |his |her )?(?:[\w.'’-]+ ){0,3}?"
                      r"(?:administrator|secretary|director|chair(?:man|woman|person)?|president|prime minister|"
                      r"minister|governor|mayor|senator|representative|congressman|congresswoman|ambassador|"
                      r"commissioner|ceo|chief executive|spokes(?:person|man|woman)|speaker|sponsor|author)s?\b"
