@@ -22,7 +22,7 @@ import numpy as np
 
 from .keyword import terms, tokenize
 from .question import (DATE, DAY, IDENT, MEASURE, MONEY, NAME, NUMBER, OTHER, PERCENT, PERSON, PLACE, QUOTE, REASON, REQUIRED,
-                       WHERE, WHO, Question, years_in)
+                       WHERE, WHO, YEAR, Question, years_in)
 from .store import sentence_id
 from .thresholds import THRESHOLDS as T
 
@@ -51,7 +51,7 @@ _QUANTITY = re.compile(
     r"quarter|majority)\b)", re.I)
 _DAY = re.compile(r"(?<!\d)\d{1,2}(?!\d)")  # the day of "August 23", "23 August 2025", "2025-08-23"
 _SHARE_WORDS = {"half", "third", "quarter", "majority"}
-_YEAR = re.compile(r"^(?:19|20)\d{2}$")
+_YEAR = re.compile(f"^{YEAR}$")
 _PERIOD = re.compile(r"[A-Z]{1,3}(?:19|20)?\d{2}")  # "FY2025", "MY2027", "FY26": a period, not a name
 _NAME = re.compile(r"(?<![\w’'])(?:[A-Z][a-z]+(?:[-’'][A-Za-z]+)*|[A-Z]{2,}[\w-]*|[A-Z]\.(?:[A-Z]\.)+)")
 _QUOTATION = re.compile(r"[\"“«「『][^\"”»」』]{3,}[\"”»」』]")

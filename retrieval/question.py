@@ -119,13 +119,15 @@ _CURRENT = re.compile(r"\b(?:current(?:ly)?|latest|now|today|still|most recent|n
 _TEMPORAL = re.compile(r"\b(?:chang(?:e|ed|es|ing)|anymore|previous(?:ly)?|original(?:ly)?|at the time|earlier|"
                        r"compared?|since then|over time|evolv(?:e|ed|ing)|shift(?:ed)?|went from|used to|"
                        r"before and after|then and now|did .{0,40} happen)\b", re.I)
-_YEAR = re.compile(r"(?:1[89]|20)\d\d")
+# A year, as every year pattern here and in evidence.py reads it.
+YEAR = r"(?:1[89]|20)\d\d"
+_YEAR = re.compile(YEAR)
 # A year placing what is asked ("in FY2025?", "for model year 2031", "by October 2024"), not one
 # naming the thing it is about ("the 2021 executive order", "in 2023 talks"): no noun follows it.
 _ASKED_YEAR = re.compile(
     r"\b(?:in|for|during|by|as of|through)\s+(?:(?:the\s+)?(?:fiscal|model|crop|calendar|school|tax)\s+years?\s+"
     r"|(?:FY|MY|CY)\s?|(?:January|February|March|April|May|June|July|August|September|October|November|December)"
-    r"\s+(?:\d{1,2},\s+)?)?((?:1[89]|20)\d\d(?:\s*(?:-|–|and|or|to|through)\s*(?:FY|MY)?(?:1[89]|20)?\d\d)*)\b"
+    r"\s+(?:\d{1,2},\s+)?)?(" + YEAR + r"(?:\s*(?:-|–|and|or|to|through)\s*(?:FY|MY)?(?:1[89]|20)?\d\d)*)\b"
     r"(?![-–]\w|\s+(?!(?:and|or|to|through|than|as|when|while|after|before|under|with|compared|versus|vs|in|at|on|"
     r"by|for|of)\b)[a-z])", re.I)
 # "Has the committee sent the bill to the floor?", "Have the rules been finalised yet?": how
@@ -291,7 +293,7 @@ def _core(text: str) -> str:
     return core
 
 
-_YEARS = re.compile(r"(?<![\w$.])(?:FY|MY|CY)?((?:19|20)\d\d)(?:\s?(?:-|–|to|through)\s?(?:FY|MY)?((?:19|20)?\d\d))?"
+_YEARS = re.compile(r"(?<![\w$.])(?:FY|MY|CY)?(" + YEAR + r")(?:\s?(?:-|–|to|through)\s?(?:FY|MY)?((?:1[89]|20)?\d\d))?"
                     r"(?!\d|[,.]\d|s\b)")
 
 
