@@ -293,8 +293,8 @@ def _core(text: str) -> str:
     return core
 
 
-_YEARS = re.compile(r"(?<![\w$.])(?:FY|MY|CY)?(" + YEAR + r")(?:\s?(?:-|–|to|through)\s?(?:FY|MY)?((?:1[89]|20)?\d\d))?"
-                    r"(?!\d|[,.]\d|s\b)")
+_YEARS = re.compile(r"(?<![\w$.])(?:FY|MY|CY)?(" + YEAR + r")"
+                    r"(?:\s?(?:-|–|to|through)\s?(?:FY|MY)?((?:1[89]|20)?\d\d))?(?!\d|[,.]\d|s\b)")
 
 
 def years_in(text: str) -> set[int]:
