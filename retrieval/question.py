@@ -43,7 +43,8 @@ _TYPES: list[tuple[str, re.Pattern]] = [
                        # "What is the quote …?", not "… in the attribution of his quote"
                        r"|^(?:what|which) (?:is|was|are|were) the (?:exact |full )?(?:quote|quotation)s?\b", re.I)),
     (DATE, re.compile(r"^(?:when|since when|until when|by when)\b|^(?:in |on |at |by |from |until |since |as of |for )?"
-                      r"(?:exactly |precisely )?(?:what|which) (?:exact |precise |specific )?(?:year|years|date|month|day|time|decade)\b"
+                      r"(?:exactly |precisely )?(?:what|which) (?:exact |precise |specific )?(?:(?:fiscal|model|crop|calendar|school|tax) )?"
+                      r"(?:year|years|date|month|day|time|decade)\b"
                       r"|^(?:what|which) (?:is|was|are|were) the (?:exact |precise |specific )?(?:date|day|year)s?\b", re.I)),
     (NUMBER, re.compile(r"^(?:(?:(?:by|to|of|at|in|for|from|with|over) )?how (?:many|much|large|big|high|low|far|long|"
                         r"often|fast|old)|(?:what|which) public laws?\b"
@@ -78,17 +79,20 @@ _TYPES: list[tuple[str, re.Pattern]] = [
                       r"|^(?:what|which) (?:company|companies|party|parties|agency|agencies|organi[sz]ations?|firms?|"
                       r"ministry|ministries|departments?)\b"
                       # "Which senators voted against it?", "which states did it pick?": named people and places
-                      r"|^(?:what|which) (?:" + _PEOPLE + r"|cities|towns|countries|provinces|states|regions)\b", re.I)),
+                      r"|^(?:(?:in|at|from|to|for|by|among|with) )?(?:what|which) (?:" + _PEOPLE
+                      + r"|cities|towns|countries|provinces|states|regions)\b", re.I)),
     (WHERE, re.compile(r"^where\b", re.I)),
     (REASON, re.compile(r"^(?:why|how come|for what reasons?|what (?:led|prompted|caused|drove|motivated)"
                         r"|(?:what|which) (?:reasons?|rationale|justifications?|explanations?|grounds))\b", re.I)),
 ]
 _SPLIT = re.compile(
-    r"(?:[;?]\s+|,?\s+(?:and|but|while|whereas)\s+)(?=(?:what|which|who|whom|whose|when|where|why|how|whether|"
+    r"(?:[;?]\s+|,?\s+(?:and|but|while|whereas)\s+)(?=(?:(?:by|from|in|for|since|until|through|under|to|at|on|of|"
+    r"during|after|before|with)\s+(?=(?:what|which|who|whom|whose|when|where|how)\b))?"
+    r"(?:what|which|who|whom|whose|when|where|why|how|whether|"
     r"is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)\b)", re.I)
 _MIN_PART_WORDS = 2
 _ASKS = re.compile(r"(?:(?:through|in|by|for|under|from|to|with|of|at|on|during|into|among|between|after|before|"
-                   r"within|over|against|via|across|upon|since|until)\s+(?=(?:what|which|who|whom|whose|how)\b))?"
+                   r"within|over|against|via|across|upon|since|until)\s+(?=(?:what|which|who|whom|whose|when|where|how)\b))?"
                    r"(?:what|which|who|whom|whose|when|where|why|how|whether|is|are|was|were|do|does|did|has|have|"
                    r"had|can|could|will|would|should|list|name|describe|explain|give|tell|summari[sz]e)\b", re.I)
 _NEW_TOPIC = re.compile(r"^\s*(?:and|but|also|so)?[\s,]*(?:what|how)?\s*(?:about|on|regarding|concerning|as for|"

@@ -171,6 +171,11 @@ def test_words_aimed_at_the_bots_instructions(question, reaches):
         ("Who will chair the new council?", ["name"]),  # a role someone is to hold
         ("Where will the next summit be held?", ["place"]),
         ("Who will benefit from the fund?", ["who"]),
+        # A part may open with a preposition before its question word; a period's kind may
+        # stand before "year".
+        ("From which model year do the rules apply, and by when must the plan be filed?", ["date", "date"]),
+        ("How much did the grant give, and in which towns is it spent?", ["number", "name"]),
+        ("In which fiscal year did spending peak?", ["date"]),
     ],
 )
 def test_question_parts_and_answer_types(question, types):
