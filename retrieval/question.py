@@ -291,10 +291,15 @@ def _core(text: str) -> str:
     """The question without its lead-in: "and", "according to the report,", "At the summit," …"""
     core = _LEAD.sub("", text).strip()
     if not _ASKS.match(core):
-        m = re.match(r"[^,?]{1,60},\s*", core)
+        m = re.match(r"[^,?]{1,60},\s*", core) or _LEAD_PHRASE.match(core)
         if m and _ASKS.match(core[m.end():]):
             core = core[m.end():]
     return core
+
+
+# A lead-in without its comma: "Under current law when are …", "In 2025 how much …".
+_LEAD_PHRASE = re.compile(r"(?:under|in|at|during|after|before|since|for|by|from|on|with)\s[^,?]{1,50}?\s"
+                          r"(?=(?:what|which|who|whom|whose|when|where|why|how)\b)", re.I)
 
 
 _YEARS = re.compile(r"(?<![\w$.])(?:FY|MY|CY)?(" + YEAR + r")"

@@ -176,6 +176,8 @@ def test_words_aimed_at_the_bots_instructions(question, reaches):
         ("From which model year do the rules apply, and by when must the plan be filed?", ["date", "date"]),
         ("How much did the grant give, and in which towns is it spent?", ["number", "name"]),
         ("In which fiscal year did spending peak?", ["date"]),
+        # A lead-in without its comma is not what is asked.
+        ("Under current law when does it start, and when would the bill have it start?", ["date", "date"]),
     ],
 )
 def test_question_parts_and_answer_types(question, types):
