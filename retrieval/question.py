@@ -85,15 +85,14 @@ _TYPES: list[tuple[str, re.Pattern]] = [
     (REASON, re.compile(r"^(?:why|how come|for what reasons?|what (?:led|prompted|caused|drove|motivated)"
                         r"|(?:what|which) (?:reasons?|rationale|justifications?|explanations?|grounds))\b", re.I)),
 ]
+# A preposition before a question word: "through which office", "and by when".
+_PREPOSED = (r"(?:(?:through|in|by|for|under|from|to|with|of|at|on|during|into|among|between|after|before|"
+             r"within|over|against|via|across|upon|since|until)\s+(?=(?:what|which|who|whom|whose|when|where|how)\b))?")
 _SPLIT = re.compile(
-    r"(?:[;?]\s+|,?\s+(?:and|but|while|whereas)\s+)(?=(?:(?:by|from|in|for|since|until|through|under|to|at|on|of|"
-    r"during|after|before|with)\s+(?=(?:what|which|who|whom|whose|when|where|how)\b))?"
-    r"(?:what|which|who|whom|whose|when|where|why|how|whether|"
-    r"is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)\b)", re.I)
+    r"(?:[;?]\s+|,?\s+(?:and|but|while|whereas)\s+)(?=" + _PREPOSED + r"(?:what|which|who|whom|whose|when|where|why|"
+    r"how|whether|is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)\b)", re.I)
 _MIN_PART_WORDS = 2
-_ASKS = re.compile(r"(?:(?:through|in|by|for|under|from|to|with|of|at|on|during|into|among|between|after|before|"
-                   r"within|over|against|via|across|upon|since|until)\s+(?=(?:what|which|who|whom|whose|when|where|how)\b))?"
-                   r"(?:what|which|who|whom|whose|when|where|why|how|whether|is|are|was|were|do|does|did|has|have|"
+_ASKS = re.compile(_PREPOSED + r"(?:what|which|who|whom|whose|when|where|why|how|whether|is|are|was|were|do|does|did|has|have|"
                    r"had|can|could|will|would|should|list|name|describe|explain|give|tell|summari[sz]e)\b", re.I)
 _NEW_TOPIC = re.compile(r"^\s*(?:and|but|also|so)?[\s,]*(?:what|how)?\s*(?:about|on|regarding|concerning|as for|"
                         r"with regard to)\s+(?P<topic>[^?]{1,80})\??\s*$", re.I)
