@@ -34,6 +34,11 @@ PREAMBLE_WEIGHT = 0.4  # "Some say … . What does the statement say about X?": 
 _LEAD = re.compile(r"^\s*(?:(?:and|but|so|also|then|now|ok(?:ay)?|well|exactly|precisely|roughly|approximately|"
                    r"specifically)\b[\s,]*|according to [^,?]{1,80},\s*"
                    r"|in (?:the|this|that) [^,?]{1,60},\s*|per [^,?]{1,60},\s*)+", re.I)
+# A year, as every year pattern here and in evidence.py reads it; the end of a range may drop
+# the century ("2025–26"); the kinds of year a period is counted in ("model year 2027").
+YEAR = r"(?:1[89]|20)\d\d"
+_YEAR_END = r"(?:1[89]|20)?\d\d"
+_PERIOD_KIND = r"(?:fiscal|model|crop|calendar|school|tax)"
 _PEOPLE = (r"(?:senators|representatives|lawmakers|legislators|members|officials|leaders|ministers|governors|mayors|"
            r"presidents|people|persons|individuals)")
 _TYPES: list[tuple[str, re.Pattern]] = [
@@ -43,7 +48,7 @@ _TYPES: list[tuple[str, re.Pattern]] = [
                        # "What is the quote …?", not "… in the attribution of his quote"
                        r"|^(?:what|which) (?:is|was|are|were) the (?:exact |full )?(?:quote|quotation)s?\b", re.I)),
     (DATE, re.compile(r"^(?:when|since when|until when|by when)\b|^(?:in |on |at |by |from |until |since |as of |for )?"
-                      r"(?:exactly |precisely )?(?:what|which) (?:exact |precise |specific )?(?:(?:fiscal|model|crop|calendar|school|tax) )?"
+                      r"(?:exactly |precisely )?(?:what|which) (?:exact |precise |specific )?(?:" + _PERIOD_KIND + r" )?"
                       r"(?:year|years|date|month|day|time|decade)\b"
                       r"|^(?:what|which) (?:is|was|are|were) the (?:exact |precise |specific )?(?:date|day|year)s?\b", re.I)),
     (NUMBER, re.compile(r"^(?:(?:(?:by|to|of|at|in|for|from|with|over) )?how (?:many|much|large|big|high|low|far|long|"
@@ -122,15 +127,13 @@ _CURRENT = re.compile(r"\b(?:current(?:ly)?|latest|now|today|still|most recent|n
 _TEMPORAL = re.compile(r"\b(?:chang(?:e|ed|es|ing)|anymore|previous(?:ly)?|original(?:ly)?|at the time|earlier|"
                        r"compared?|since then|over time|evolv(?:e|ed|ing)|shift(?:ed)?|went from|used to|"
                        r"before and after|then and now|did .{0,40} happen)\b", re.I)
-# A year, as every year pattern here and in evidence.py reads it.
-YEAR = r"(?:1[89]|20)\d\d"
 _YEAR = re.compile(YEAR)
 # A year placing what is asked ("in FY2025?", "for model year 2031", "by October 2024"), not one
 # naming the thing it is about ("the 2021 executive order", "in 2023 talks"): no noun follows it.
 _ASKED_YEAR = re.compile(
-    r"\b(?:in|for|during|by|as of|through)\s+(?:(?:the\s+)?(?:fiscal|model|crop|calendar|school|tax)\s+years?\s+"
+    r"\b(?:in|for|during|by|as of|through)\s+(?:(?:the\s+)?" + _PERIOD_KIND + r"\s+years?\s+"
     r"|(?:FY|MY|CY)\s?|(?:January|February|March|April|May|June|July|August|September|October|November|December)"
-    r"\s+(?:\d{1,2},\s+)?)?(" + YEAR + r"(?:\s*(?:-|–|and|or|to|through)\s*(?:FY|MY)?(?:1[89]|20)?\d\d)*)\b"
+    r"\s+(?:\d{1,2},\s+)?)?(" + YEAR + r"(?:\s*(?:-|–|and|or|to|through)\s*(?:FY|MY)?" + _YEAR_END + r")*)\b"
     r"(?![-–]\w|\s+(?!(?:and|or|to|through|than|as|when|while|after|before|under|with|compared|versus|vs|in|at|on|"
     r"by|for|of)\b)[a-z])", re.I)
 # "Has the committee sent the bill to the floor?", "Have the rules been finalised yet?": how
@@ -302,7 +305,7 @@ _LEAD_PHRASE = re.compile(r"(?:under|in|at|during|after|before|since|for|by|from
 
 
 _YEARS = re.compile(r"(?<![\w$.])(?:FY|MY|CY)?(" + YEAR + r")"
-                    r"(?:\s?(?:-|–|to|through)\s?(?:FY|MY)?((?:1[89]|20)?\d\d))?(?!\d|[,.]\d|s\b)")
+                    r"(?:\s?(?:-|–|to|through)\s?(?:FY|MY)?(" + _YEAR_END + r"))?(?!\d|[,.]\d|s\b)")
 
 
 def years_in(text: str) -> set[int]:
