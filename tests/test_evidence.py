@@ -34,9 +34,20 @@ The Town of Ellery recently approved a resolution to remove all lead service lin
 """
 
 
+FERRY = """---
+title: Island Transport Notes
+publisher: Fenwick County
+date: 2026-01-10
+---
+
+Harbour dues on the island were raised twice last year. The ferry operator lost two of its three vessels to engine failures over one winter. As a result, the crossing timetable has become less reliable. Passenger numbers rose by a tenth.
+"""
+
+
 @pytest.fixture(scope="module")
 def services(tmp_path_factory, embedder):
-    return services_over(tmp_path_factory.mktemp("evidence"), embedder, {"notes.md": NOTES, "towns.md": TOWNS})
+    return services_over(tmp_path_factory.mktemp("evidence"), embedder,
+                         {"notes.md": NOTES, "towns.md": TOWNS, "ferry.md": FERRY})
 
 
 def test_a_figure_in_the_sentence_that_carries_the_best_one_on_answers(services):
@@ -49,6 +60,12 @@ def test_a_sentence_on_something_else_that_follows_does_not(services):
     # its figure ("three years") is not the one asked for.
     answer = services.answer("How many lead service lines does the Town of Ellery have to replace?")
     assert answer.abstained and answer.answer.startswith("The documents don't give that figure"), answer.answer
+
+
+def test_a_consequence_is_quoted_with_the_sentence_it_follows_from(services):
+    # "As a result, …" matches the question; what it is the result of is the sentence before.
+    answer = services.answer("Why has the ferry crossing timetable become less reliable?")
+    assert not answer.abstained and "engine failures" in answer.answer, answer.answer
 
 
 def _candidate(index: int, text: str, score: float, typed: bool = False, cue: bool = False) -> Candidate:
