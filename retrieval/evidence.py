@@ -56,7 +56,9 @@ _PERIOD = re.compile(r"[A-Z]{1,3}(?:19|20)?\d{2}")  # "FY2025", "MY2027", "FY26"
 _NAME = re.compile(r"(?<![\w’'])(?:[A-Z][a-z]+(?:[-’'][A-Za-z]+)*|[A-Z]{2,}[\w-]*|[A-Z]\.(?:[A-Z]\.)+)")
 _QUOTATION = re.compile(r"[\"“«「『][^\"”»」』]{3,}[\"”»」』]")
 _CAUSE = re.compile(r"\b(?:because|due to|as a result|owing to|in order to|so that|in response to|amid|"
-                    r"following|driven by|stemming from|reflect(?:s|ing|ed)?|aimed at|to address|after|since|"
+                    r"following|driven by|stemming from|reflect(?:s|ing|ed)?|aimed at|to address|"
+                    # "after"/"since" before a time tell when, not why: "raised since then", "since 2019"
+                    rf"(?:after|since)(?!\s+(?:then\b|\d|{_MONTH}\b|(?:the )?(?:start|beginning|end|early|mid|late)\b))|"
                     r"prompted|led to|caused|over concerns?|concerns? (?:over|about)|"
                     # a purpose is a reason too: "with the stated goal to reduce …", "to ensure …"
                     r"reasons? for|goals? (?:to|of)|aims? (?:to|of)|purposes? (?:to|of)|to ensure|so as to|in an effort to|"
