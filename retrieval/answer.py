@@ -17,7 +17,8 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
-from .evidence import ABSENT, ANSWERED, UNSTATED, Candidate, PartVerdict, disagree, is_anaphoric, judge, on_topic
+from .evidence import (ABSENT, ANSWERED, UNSTATED, Candidate, PartVerdict, carries_on, disagree, is_anaphoric, judge,
+                       on_topic)
 from .keyword import tokenize
 from .search import Passage, Retrieval, ScoredSentence
 from .thresholds import THRESHOLDS as T
@@ -143,8 +144,9 @@ def _declined(v: PartVerdict, parts, name_part: bool) -> str:
 
 
 def _expand(picked: list[Candidate], retrieval: Retrieval, limit: int) -> list[Candidate]:
-    """Whole thoughts: a sentence opening with "This"/"They" brings the one before it, and one
-    ending with a colon brings the list that follows."""
+    """Whole thoughts: a sentence opening with "This"/"They" brings the one before it, one
+    ending with a colon brings the list that follows, and one that the next sentence carries on
+    ("… have since changed. These changes include …") brings that sentence."""
     by_position = {(c.chunk_id, c.index): c for c in retrieval.candidates}
     out: list[Candidate] = []
     for c in picked[:limit]:
@@ -153,12 +155,15 @@ def _expand(picked: list[Candidate], retrieval: Retrieval, limit: int) -> list[C
             out.append(before)
         if c not in out:
             out.append(c)
+        after = by_position.get((c.chunk_id, c.index + 1))
         if c.text.rstrip().endswith(":"):
             for i in range(1, _LIST_ITEMS + 1):
                 item = by_position.get((c.chunk_id, c.index + i))
                 if item is None or item in out:
                     break
                 out.append(item)
+        elif after is not None and after not in out and after not in picked and carries_on(after, c):
+            out.append(after)
     return out
 
 

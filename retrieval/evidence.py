@@ -506,7 +506,7 @@ def judge(question: Question, candidates: list[Candidate], unknown: Sequence[set
             # A sentence that carries the best one on ("It won $4 million to replace the
             # village's 2,700 lines") says more of the same thing, however it scores alone.
             typed = [c for c in supporting if c.features[p]["typed"] > 0
-                     and (c.scores[p] >= top - T.typed_within or (named and _carries_on(c, named[0])))
+                     and (c.scores[p] >= top - T.typed_within or (named and carries_on(c, named[0])))
                      and (c.features[p]["focus"] >= T.min_focus or not part.focus)]
             if typed:
                 picked = _pick(typed + named, p, per_part, question.temporal)
@@ -524,7 +524,7 @@ def judge(question: Question, candidates: list[Candidate], unknown: Sequence[set
     return verdicts
 
 
-def _carries_on(c: Candidate, before: Candidate) -> bool:
+def carries_on(c: Candidate, before: Candidate) -> bool:
     """Whether `c`, right after `before` in its passage, goes on about the same thing: its subject
     a pronoun ("It won …") or something `before` names ("… to hold a meeting. The meeting was …");
     not a comment on it ("This decision followed …")."""

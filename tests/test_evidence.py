@@ -41,6 +41,8 @@ date: 2026-01-10
 ---
 
 Harbour dues on the island were raised twice last year. The ferry operator lost two of its three vessels to engine failures over one winter. As a result, the crossing timetable has become less reliable. Passenger numbers rose by a tenth.
+
+Safety notices on the island's ferries were first required in 1994 and have since changed. These changes include a map of the muster stations and a count of the lifejackets aboard.
 """
 
 
@@ -66,6 +68,11 @@ def test_a_consequence_is_quoted_with_the_sentence_it_follows_from(services):
     # "As a result, …" matches the question; what it is the result of is the sentence before.
     answer = services.answer("Why has the ferry crossing timetable become less reliable?")
     assert not answer.abstained and "engine failures" in answer.answer, answer.answer
+
+
+def test_a_sentence_is_quoted_with_the_one_that_carries_it_on(services):
+    answer = services.answer("How have the ferry safety notices changed since they were first required?")
+    assert not answer.abstained and "muster stations" in answer.answer, answer.answer
 
 
 def _candidate(index: int, text: str, score: float, typed: bool = False, cue: bool = False) -> Candidate:
