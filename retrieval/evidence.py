@@ -62,7 +62,10 @@ _CAUSE = re.compile(r"\b(?:because|due to|as a result|owing to|in order to|so th
                     r"prompted|led to|caused|over concerns?|concerns? (?:over|about)|"
                     # a purpose is a reason too: "with the stated goal to reduce …", "to ensure …"
                     r"reasons? for|goals? (?:to|of)|aims? (?:to|of)|purposes? (?:to|of)|to ensure|so as to|in an effort to|"
-                    r"intended to|designed to|meant to)\b", re.I)
+                    r"intended to|designed to|meant to|in a bid to|with the aim|"
+                    # grounds given: "in light of …", "on the grounds that …", "crucial to managing …"
+                    r"in light of|thanks to|on the grounds that|on account of|rationale|justifi\w+|"
+                    r"(?:crucial|critical|essential|vital|key|important) (?:to|for))\b", re.I)
 _ANAPHOR = re.compile(r"^(?:[\"“‘(]?)(?:This|These|That|Those|It|Its|They|Their|Them|He|His|She|Her|Such|"
                       r"The two|Both|Also|However|Additionally|In addition|Meanwhile|Despite this|"
                       # a consequence: what it follows from is said in the sentence before

@@ -251,6 +251,7 @@ def test_what_a_sentence_holds(sentence, dates, figures, names):
         ("reason", "The rules were set in 1978 and raised in 2007.", "Why were the rules set?", False),
         ("reason", "The rules were first set for 1979 and have been raised since then.", "Why were the rules set?", False),
         ("reason", "The rules were set after the 1973 oil embargo.", "Why were the rules set?", True),
+        ("reason", "Their help is seen as crucial to managing the border.", "Why does their help matter?", True),
     ],
 )
 def test_a_sentence_holds_what_is_asked(answer_type, sentence, asked, holds_it):
