@@ -147,7 +147,8 @@ class CrossLingualRetriever:
                 sim = _spread(float(vector @ q)) if vector is not None else 0.0
                 words = set(tokenize(text)) if spelt else set()
                 overlap = sum(w for t, w in spelt.items() if t in words) / spelt_total if spelt else 0.0
-                typed = 1.0 if asked and value_spans(asked, text) else 0.0
+                # A value the question itself gives ("2018년 농업법": 2018) is not what it asks for.
+                typed = 1.0 if asked and any(v not in query for v, _ in value_spans(asked, text)) else 0.0
                 sentences.append(ScoredSentence(text, a, b, sim, overlap, sim + _CONTEXT_WEIGHT * context
                                                 + T.w_overlap * overlap + T.w_typed * typed, typed=bool(typed)))
             if sentences:

@@ -98,3 +98,15 @@ def test_a_korean_question_finds_the_sentence_that_spells_its_latin_words_and_ho
     assert not answer.abstained
     assert answer.citations[0].doc_id == record.doc_id
     assert "March 3, 2026" in answer.answer.split("[1]")[0]
+
+
+
+def test_a_value_the_korean_question_gives_is_not_what_it_asks_for(corpus_services, tmp_path):
+    """"2026년" is in the question: a sentence holding only that year does not say when."""
+    add_pact(corpus_services, tmp_path, NOTICE.replace(
+        "The board will", "The 2026 seaweed auctions are governed by Ordinance HB-204. The board will"))
+    corpus_services.multilingual.compute_missing()
+    retrieval = corpus_services.crosslingual.retrieve("2026년 해조류 경매에 관한 HB-204 조례는 언제 서명되었나요?", 5)
+    typed = {s.text: s.typed for p in retrieval.passages for s in p.sentences}
+    assert typed["Ordinance HB-204 on seaweed auctions was signed on March 3, 2026."] is True
+    assert typed["The 2026 seaweed auctions are governed by Ordinance HB-204."] is False
