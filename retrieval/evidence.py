@@ -397,6 +397,9 @@ def score_sentences(question: Question, snapshot, chunk_ids: Sequence[str], part
                     # part names, so that a shared common word alone does not make it support.
                     "named": _named(part, about),
                     "asks": 1.0 if not part.focus or focus_words[p] & tokens[j] else 0.0,
+                    # Not scored: names given as what the part asks for ("which states": "four
+                    # states—Ohio, …"); that is what it asks, however else it words it.
+                    "instances": 1.0 if part.instance_of and _instances(part.instance_of, text) else 0.0,
                 }
                 features.append(f)
                 scores.append(weighted(f, T))
@@ -404,6 +407,17 @@ def score_sentences(question: Question, snapshot, chunk_ids: Sequence[str], part
             candidates.append(Candidate(chunk_id, chunk.key, record.date, j, text, a, b, features, scores,
                                         best, scores[best]))
     return candidates
+
+
+_INSTANCE_LEAD = re.compile(r"\s*(?:[—–:(]\s*|,\s*(?:such as|including|namely|like)\s+|\s+(?:such as|including|namely|like|of)\s+)"
+                            r"(?:the\s+)?[A-Z]")
+
+
+def _instances(kind: str, sentence: str) -> bool:
+    """Whether the sentence names things as of that kind: "four states—Ohio, …", "cities such
+    as Lyon", "the City of Evanston"."""
+    return any(tokenize(m.group(0)) == [kind] and _INSTANCE_LEAD.match(sentence, m.end())
+               for m in _WORD.finditer(sentence))
 
 
 def _partial(sim: float) -> float:
@@ -510,7 +524,7 @@ def judge(question: Question, candidates: list[Candidate], unknown: Sequence[set
             # village's 2,700 lines") says more of the same thing, however it scores alone.
             typed = [c for c in supporting if c.features[p]["typed"] > 0
                      and (c.scores[p] >= top - T.typed_within or (named and carries_on(c, named[0])))
-                     and (c.features[p]["focus"] >= T.min_focus or not part.focus)]
+                     and (c.features[p]["focus"] >= T.min_focus or not part.focus or c.features[p]["instances"])]
             if typed:
                 picked = _pick(typed + named, p, per_part, question.temporal)
                 verdicts.append(PartVerdict(p, ANSWERED, picked + _given_otherwise(question, part, picked, supporting)))

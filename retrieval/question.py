@@ -161,6 +161,8 @@ class Part:
     label: str = ""  # TITLE, HEADING, SUBTITLE, CAPTION, DISCLAIMER or DATELINE: it asks for a label (labels.py)
     # The years what is asked is of ("the error rate in FY2025"): a figure of another year does not answer.
     period: frozenset[int] = frozenset()
+    # For a name: the kind of thing it names ("which states": "state"), when the question says.
+    instance_of: str = ""
 
     @property
     def total(self) -> float:
@@ -343,7 +345,14 @@ def _part(text: str, idf) -> Part:
     if IDENT in unit:  # "which public law", "what bill number": the number itself answers them
         focus = {w: v for w, v in focus.items() if w not in tokenize(_IDENT_ASKED.search(_core(text)).group(0))}
     period = frozenset(y for span in _ASKED_YEAR.findall(text) for y in years_in(span))
-    return Part(text, weights, kind, surface, focus, names, unit, label_asked(text), period)
+    instance_of = ""
+    if kind in (NAME, PLACE) and (m := _WHICH_KIND.match(_core(text))):
+        stems = tokenize(m.group(1))
+        instance_of = stems[0] if len(stems) == 1 and stems[0] in focus else ""
+    return Part(text, weights, kind, surface, focus, names, unit, label_asked(text), period, instance_of)
+
+
+_WHICH_KIND = re.compile(_PREPOSED + r"(?:what|which) ([^\W\d_]+)", re.I)
 
 
 TITLE, HEADING, SUBTITLE = "title", "heading", "subtitle"

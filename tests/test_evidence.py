@@ -43,6 +43,8 @@ date: 2026-01-10
 Harbour dues on the island were raised twice last year. The ferry operator lost two of its three vessels to engine failures over one winter. As a result, the crossing timetable has become less reliable. Passenger numbers rose by a tenth.
 
 Safety notices on the island's ferries were first required in 1994 and have since changed. These changes include a map of the muster stations and a count of the lifejackets aboard.
+
+Fenwick County is announcing a partnership with three towns—Ardmore, Belhaven and Corrie—for its Harbour Electric Ferry Pilot.
 """
 
 
@@ -73,6 +75,12 @@ def test_a_consequence_is_quoted_with_the_sentence_it_follows_from(services):
 def test_a_sentence_is_quoted_with_the_one_that_carries_it_on(services):
     answer = services.answer("How have the ferry safety notices changed since they were first required?")
     assert not answer.abstained and "muster stations" in answer.answer, answer.answer
+
+
+def test_names_given_as_the_kind_asked_for_answer_however_the_question_words_the_rest(services):
+    # "pick" is in no document: the towns are named as towns, which is what "which towns" asks.
+    answer = services.answer("Which towns did Fenwick County pick for the Harbour Electric Ferry Pilot?")
+    assert not answer.abstained and "Belhaven" in answer.answer, answer.answer
 
 
 def _candidate(index: int, text: str, score: float, typed: bool = False, cue: bool = False) -> Candidate:
