@@ -155,15 +155,16 @@ def _expand(picked: list[Candidate], retrieval: Retrieval, limit: int) -> list[C
             out.append(before)
         if c not in out:
             out.append(c)
-        after = by_position.get((c.chunk_id, c.index + 1))
         if c.text.rstrip().endswith(":"):
             for i in range(1, _LIST_ITEMS + 1):
                 item = by_position.get((c.chunk_id, c.index + i))
                 if item is None or item in out:
                     break
                 out.append(item)
-        elif after is not None and after not in out and after not in picked and carries_on(after, c):
-            out.append(after)
+        elif c.label_for < 0:  # a title or caption asked for is quoted alone
+            after = by_position.get((c.chunk_id, c.index + 1))
+            if after is not None and after not in out and after not in picked and carries_on(after, c):
+                out.append(after)
     return out
 
 

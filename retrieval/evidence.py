@@ -409,8 +409,7 @@ def score_sentences(question: Question, snapshot, chunk_ids: Sequence[str], part
     return candidates
 
 
-_INSTANCE_LEAD = re.compile(r"\s*(?:[—–:(]\s*|,\s*(?:such as|including|namely|like)\s+|\s+(?:such as|including|namely|like|of)\s+)"
-                            r"(?:the\s+)?[A-Z]")
+_INSTANCE_LEAD = re.compile(r"\s*(?:[—–:(]\s*|,?\s*(?:such as|including|namely|like|of)\s+)(?:the\s+)?[A-Z]")
 
 
 def _instances(kind: str, sentence: str) -> bool:
