@@ -69,7 +69,7 @@ _CAUSE = re.compile(r"\b(?:because|due to|as a result|owing to|in order to|so th
 _ANAPHOR = re.compile(r"^(?:[\"“‘(]?)(?:This|These|That|Those|It|Its|They|Their|Them|He|His|She|Her|Such|"
                       r"The two|Both|Also|However|Additionally|In addition|Meanwhile|Despite this|"
                       # a consequence: what it follows from is said in the sentence before
-                      r"As a result|As such|Therefore|Thus|Hence|Consequently|Accordingly|In turn|In response|"
+                      r"As a result|As such|Therefore|Thus|Hence|Consequently|Accordingly|In turn|In response(?! to)|"
                       r"For (?:this|that|these|those) reasons?|Because of (?:this|that))\b")
 # A sentence whose subject is a pronoun goes on about what the sentence before it is about; so
 # does one whose subject is a thing that sentence names ("The meeting was canceled …").

@@ -7,7 +7,7 @@ import pytest
 
 from retrieval.followup import standalone_query
 from retrieval.hygiene import clean_question, redact_secrets
-from retrieval.evidence import dates_in, holds, names_in, quantities_in
+from retrieval.evidence import dates_in, holds, is_anaphoric, names_in, quantities_in
 from retrieval.intents import classify, reaches_for_instructions
 from retrieval.keyword import terms, tokenize
 from retrieval.question import analyse
@@ -438,3 +438,14 @@ def test_inline_message_is_one_valid_message_that_keeps_its_sources(text, source
 def test_a_name_stands_for_its_initials(text, short):
     assert set(tokenize(short)) <= terms(text)
     assert not set(tokenize("ITD")) & terms(text)
+
+
+@pytest.mark.parametrize("sentence, leans_back", [
+    ("As a result, the timetable has become less reliable.", True),
+    ("For this reason, the board delayed the vote.", True),
+    ("In response, the ministry opened a review.", True),
+    ("In response to the request, the ministry opened a review.", False),  # says what it responds to
+    ("The ministry opened a review.", False),
+])
+def test_a_sentence_that_leans_on_the_one_before_it(sentence, leans_back):
+    assert is_anaphoric(sentence) == leans_back
