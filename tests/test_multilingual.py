@@ -100,7 +100,6 @@ def test_a_korean_question_finds_the_sentence_that_spells_its_latin_words_and_ho
     assert "March 3, 2026" in answer.answer.split("[1]")[0]
 
 
-
 def test_a_value_the_korean_question_gives_is_not_what_it_asks_for(corpus_services, tmp_path):
     """"2026년" is in the question: a sentence holding only that year does not say when."""
     add_pact(corpus_services, tmp_path, NOTICE.replace(
