@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .common_words import zipf
 from .keyword import terms, tokenize
 from .question import (DATE, DAY, IDENT, MEASURE, MONEY, NAME, NUMBER, OTHER, PERCENT, PERSON, PLACE, QUOTE, REASON, REQUIRED,
                        WHERE, WHO, YEAR, Question, years_in)
@@ -501,7 +502,9 @@ def judge(question: Question, candidates: list[Candidate], unknown: Sequence[set
         if p in labels:  # the title, heading or caption asked for, found where the question points
             verdicts.append(PartVerdict(p, ANSWERED, labels[p]))
             continue
-        absent_words = unknown[p] if p < len(unknown) else set()
+        # Words no document has, but any English text uses, say the documents word it otherwise.
+        absent_words = {t for t in (unknown[p] if p < len(unknown) else set())
+                        if t in part.names or zipf(part.surface.get(t, t)) < T.common_word_zipf}
         words_share = sum(part.weights.get(t, 0.0) for t in absent_words) / part.total
         names_share = sum(part.weights.get(t, 0.0) for t in absent_words & part.names) / part.total
         best_similarity = max((c.features[p]["similarity"] for c in ranked), default=0.0)

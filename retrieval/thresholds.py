@@ -37,6 +37,8 @@ class Thresholds:
     min_topic: float = 0.3  # below this similarity and overlap the topic itself is absent
     unknown_term_weight: float = 0.35  # share of the question's weight in words no document has
     unknown_name_weight: float = 0.1  # … in names no document has ("the Quantum Sensing Pact")
+    # A missing word at least this common in English at large ("give", "money") does not count.
+    common_word_zipf: float = 8.0
     strong_similarity: float = 0.6  # meaning this close outweighs unknown words (paraphrase)
     typed_within: float = 0.1  # a sentence holding what is asked must score this close to the best
     min_focus: float = 0.0  # … and speak to what is asked about, not only to the names
