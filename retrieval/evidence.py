@@ -179,10 +179,16 @@ def names_in(text: str) -> list[str]:
     return [v for v, _ in value_spans(NAME, text)]
 
 
+def given_in(value: str, text: str) -> bool:
+    """Whether the text writes the value itself: "2018년" gives 2018, "FY2023" does not give 3
+    (nor "in 2023" the "20" of "20 lines")."""
+    return re.search(rf"(?<!\d){re.escape(value.lower())}(?!\d)", text.lower()) is not None
+
+
 def _new(answer_type: str, value: str, asked_low: str, asked_words: set[str]) -> bool:
     if answer_type in (NAME, WHO, WHERE, PLACE):
         return not set(tokenize(value)) <= asked_words
-    return value.lower() not in asked_low
+    return not given_in(value, asked_low)
 
 
 def holds(answer_type: str, sentence: str, asked: str, asked_words: set[str],

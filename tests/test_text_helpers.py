@@ -252,6 +252,10 @@ def test_what_a_sentence_holds(sentence, dates, figures, names):
         ("reason", "The rules were first set for 1979 and have been raised since then.", "Why were the rules set?", False),
         ("reason", "The rules were set after the 1973 oil embargo.", "Why were the rules set?", True),
         ("reason", "Their help is seen as crucial to managing the border.", "Why does their help matter?", True),
+        # A value the question writes is not an answer; a figure whose digits stand in its year is.
+        ("number", "Tariffs on autos fell to 15%.", "Did tariffs on autos fall to 15%?", False),
+        ("number", "The town replaced 20 lines in 2023.", "How many lines did the town replace in 2023?", True),
+        ("number", "The town replaced 3 lines.", "How many lines did the town replace in FY2023?", True),
     ],
 )
 def test_a_sentence_holds_what_is_asked(answer_type, sentence, asked, holds_it):
