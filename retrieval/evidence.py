@@ -182,7 +182,8 @@ def names_in(text: str) -> list[str]:
 def given_in(value: str, text: str) -> bool:
     """Whether the text writes the value itself: "2018년" gives 2018, "FY2023" does not give 3
     (nor "in 2023" the "20" of "20 lines")."""
-    return re.search(rf"(?<!\d){re.escape(value.lower())}(?!\d)", text.lower()) is not None
+    value, text = value.lower(), text.lower()
+    return value in text and re.search(rf"(?<!\d){re.escape(value)}(?!\d)", text) is not None
 
 
 def _new(answer_type: str, value: str, asked_low: str, asked_words: set[str]) -> bool:

@@ -83,7 +83,6 @@ def test_names_given_as_the_kind_asked_for_answer_however_the_question_words_the
     assert not answer.abstained and "Belhaven" in answer.answer, answer.answer
 
 
-
 @pytest.mark.parametrize("question, expected", [
     # "ships", "boat", "company", "cold", "happened": no document uses them, and any English text does.
     ("What happened to the ships of the boat company when it got cold?", "engine failures"),
@@ -97,6 +96,7 @@ def test_everyday_words_the_documents_do_not_use_are_a_paraphrase_not_a_missing_
 def test_rare_words_the_documents_do_not_use_still_mean_they_do_not_cover_it(services):
     answer = services.answer("What did the county say about hydrofoil catamarans?")
     assert answer.abstained, answer.answer
+
 
 def _candidate(index: int, text: str, score: float, typed: bool = False, cue: bool = False) -> Candidate:
     features = {"similarity": 0.6, "overlap": 0.5, "window": 0.5, "typed": float(typed), "cue": float(cue),
