@@ -186,10 +186,10 @@ def given_in(value: str, text: str) -> bool:
     return value in text and re.search(rf"(?<!\d){re.escape(value)}(?!\d)", text) is not None
 
 
-def _new(answer_type: str, value: str, asked_low: str, asked_words: set[str]) -> bool:
+def _new(answer_type: str, value: str, asked: str, asked_words: set[str]) -> bool:
     if answer_type in (NAME, WHO, WHERE, PLACE):
         return not set(tokenize(value)) <= asked_words
-    return not given_in(value, asked_low)
+    return not given_in(value, asked)
 
 
 def holds(answer_type: str, sentence: str, asked: str, asked_words: set[str],
@@ -199,10 +199,9 @@ def holds(answer_type: str, sentence: str, asked: str, asked_words: set[str],
     submarines, not any number in a sentence that mentions submarines); with `unit`, a figure
     must be of the kind asked ("how many pipes": pipes; "how much does it cost": money) and a
     date asked for to the day must give the day ("on what date": not "in December 2021")."""
-    asked_low = asked.lower()
     spans = [(m.group(0), m.start()) for m in _IDENT_VALUE.finditer(sentence)] if IDENT in unit \
         else value_spans(answer_type, sentence)
-    found = [(v, at) for v, at in spans if _new(answer_type, v, asked_low, asked_words)]
+    found = [(v, at) for v, at in spans if _new(answer_type, v, asked, asked_words)]
     words = [(m.start(), set(tokenize(m.group(0)))) for m in _WORD.finditer(sentence)]
     if unit and answer_type == NUMBER and IDENT not in unit:
         found = [(v, at) for v, at in found if _of_unit(v, at, unit, words, sentence)]
@@ -282,8 +281,7 @@ def _of_unit(value: str, at: int, unit: frozenset[str], words: list[tuple[int, s
 def values(answer_type: str, sentence: str, asked: str, asked_words: set[str]) -> set[str]:
     """What the sentence says in answer: its new dates, figures or names (figures by default)."""
     kind = answer_type if answer_type in (DATE, NAME, WHO, WHERE, PLACE) else NUMBER
-    asked_low = asked.lower()
-    return {v for v, _ in value_spans(kind, sentence) if _new(kind, v, asked_low, asked_words)}
+    return {v for v, _ in value_spans(kind, sentence) if _new(kind, v, asked, asked_words)}
 
 
 def disagree(question: Question, picked: Sequence[Candidate]) -> bool:
