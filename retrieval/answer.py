@@ -17,8 +17,8 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
-from .evidence import (ABSENT, ANSWERED, UNSTATED, Candidate, PartVerdict, carries_on, disagree, is_anaphoric, judge,
-                       on_topic)
+from .discourse import carries_on, is_anaphoric
+from .evidence import ABSENT, ANSWERED, UNSTATED, Candidate, PartVerdict, disagree, judge, on_topic
 from .keyword import tokenize
 from .search import Passage, Retrieval, ScoredSentence
 from .thresholds import THRESHOLDS as T

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .common_words import zipf
+from .discourse import carries_on
 from .keyword import terms, tokenize
 from .question import (DATE, DAY, IDENT, MEASURE, MONEY, NAME, NUMBER, OTHER, PERCENT, PERSON, PLACE, QUOTE, REASON, REQUIRED,
                        WHERE, WHO, YEAR, Question, years_in)
@@ -67,15 +68,6 @@ _CAUSE = re.compile(r"\b(?:because|due to|as a result|owing to|in order to|so th
                     # grounds given: "in light of …", "on the grounds that …", "crucial to managing …"
                     r"in light of|thanks to|on the grounds that|on account of|rationale|justifi\w+|"
                     r"(?:crucial|critical|essential|vital|key|important) (?:to|for))\b", re.I)
-_ANAPHOR = re.compile(r"^(?:[\"“‘(]?)(?:This|These|That|Those|It|Its|They|Their|Them|He|His|She|Her|Such|"
-                      r"The two|Both|Also|However|Additionally|In addition|Meanwhile|Despite this|"
-                      # a consequence: what it follows from is said in the sentence before
-                      r"As a result|As such|Therefore|Thus|Hence|Consequently|Accordingly|In turn|In response(?! to)|"
-                      r"For (?:this|that|these|those) reasons?|Because of (?:this|that))\b")
-# A sentence whose subject is a pronoun goes on about what the sentence before it is about; so
-# does one whose subject is a thing that sentence names ("The meeting was canceled …").
-_SAME_SUBJECT = re.compile(r"^[\"“‘(]?(?:It|Its|They|Their|He|His|She|Her)\b")
-_DEFINITE_SUBJECT = re.compile(r"^[\"“‘(]?(?:The|These|Those|That|This|Such)\s+([^\W\d_]+)")
 _NOT_NAMES = {"I", "A", "An", "The", "In", "On", "At", "By", "For", "To", "Of", "And", "But", "Or", "As"}
 
 
@@ -299,10 +291,6 @@ def disagree(question: Question, picked: Sequence[Candidate]) -> bool:
         if len(seen) > 1 and any(a != b for a in seen for b in seen):
             return True
     return False
-
-
-def is_anaphoric(sentence: str) -> bool:
-    return bool(_ANAPHOR.match(sentence))
 
 
 # -- scoring -------------------------------------------------------------------------------
@@ -546,18 +534,6 @@ def judge(question: Question, candidates: list[Candidate], unknown: Sequence[set
         else:
             verdicts.append(PartVerdict(p, ABSENT))
     return verdicts
-
-
-def carries_on(c: Candidate, before: Candidate) -> bool:
-    """Whether `c`, right after `before` in its passage, goes on about the same thing: its subject
-    a pronoun ("It won …") or something `before` names ("… to hold a meeting. The meeting was …");
-    not a comment on it ("This decision followed …")."""
-    if c.chunk_id != before.chunk_id or c.index != before.index + 1:
-        return False
-    if _SAME_SUBJECT.match(c.text):
-        return True
-    m = _DEFINITE_SUBJECT.match(c.text)
-    return bool(m) and bool(set(tokenize(m.group(1))) & set(tokenize(before.text)))
 
 
 def _given_otherwise(question: Question, part, picked: list[Candidate], supporting: list[Candidate]) -> list[Candidate]:

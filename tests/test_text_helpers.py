@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from retrieval.discourse import is_anaphoric
 from retrieval.followup import standalone_query
 from retrieval.hygiene import clean_question, redact_secrets
-from retrieval.evidence import dates_in, holds, is_anaphoric, names_in, quantities_in
+from retrieval.evidence import dates_in, holds, names_in, quantities_in
 from retrieval.intents import classify, reaches_for_instructions
 from retrieval.keyword import terms, tokenize
 from retrieval.question import analyse
