@@ -37,9 +37,14 @@ _DATE = re.compile(
     rf"|{_MONTH}\.? \d{{1,2}}(?:st|nd|rd|th)?\b|(?:early|mid|late|end of|fall of|spring of|summer of|winter of|"
     rf"autumn of) ?-?\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|(?:19|20)\d{{2}}s?"
     r"|(?-i:January|February|March|April|June|July|August|September|October|November|December))\b")
-# "Section 232", "H.R. 4687", "EO 14257", "Figure 1": numbers that name things, not figures.
+# "Section 232", "H.R. 4687", "EO 14257", "Figure 1", "5 U.S.C. 552": numbers that name things, not figures.
 _IDENTIFIER = re.compile(r"(?:\bNos?\.|\bSec(?:tion|s?\.)|\bArt(?:icle|\.)|\bTitle|\bChapter|\bH\.R\.|\bS\.(?:Rept\.)?|\bP\.L\."
-                         r"|\b[A-Z]{1,4}|\bFigure|\bTable|\bNumber|\bversion|\bpart)\s?$")
+                         r"|\b[A-Z]{1,4}|\bFigure|\bTable|\bNumber|\bversion|\bpart|§|U\.\s?S\.\s?C\.|C\.\s?F\.\s?R\.)\s?$")
+# A number that places a provision in a code rather than counting anything: the "6" of
+# "6 U.S.C. 124n", the "124" of "124n(k)", the "49" of "49 CFR 1.95".
+_CITED = re.compile(r"\s?(?:U\.\s?S\.\s?C\.|USC\b|C\.\s?F\.\s?R\.|CFR\b|Stat\.)|[a-z]\(", re.I)
+_SUBSECTION = re.compile(r"\(\d{1,2}\)")  # "(8)", "(2)": a paragraph's number
+_DAY_OF_MONTH = re.compile(rf"\b{_MONTH}\.?\s$")  # the "5" of "April 5, 2024" dates, it counts nothing
 # What numbers a bill, a law, an order or a report: "H.R. 7567", "P.L. 115-334", "S. 5526", "R48363".
 _IDENT_VALUE = re.compile(r"(?<![\w.])(?:(?:P\.\s?L\.|H\.\s?R\.|S\.|H\.\s?(?:J\.\s?)?Res\.|S\.\s?(?:J\.\s?)?Res\.|E\.O\.|No\.)"
                           r"\s?\d[\d-]*\d|\b[A-Z]{1,4}(?!(?:19|20)\d\d\b)\d{3,}\b)")  # not "FY2026"
@@ -110,6 +115,7 @@ class PartVerdict:
 # -- what a sentence holds ---------------------------------------------------------------------
 _WORD = re.compile(r"[^\W_]+(?:[-'’.][^\W_]+)*")
 _UNIT_WINDOW = 5  # a counted noun follows its number closely: "25,000 lead service lines"
+_SPANS_OF_TIME = frozenset(tokenize("seconds minutes hours days weeks months years decades"))
 _LOCATIVE = re.compile(r"\b(?:in|at|near|outside|inside|from|to|across|throughout|within|into)\s+(?:the\s+)?$", re.I)
 
 
@@ -120,7 +126,9 @@ def value_spans(answer_type: str, sentence: str) -> list[tuple[str, int]]:
     if answer_type == NUMBER:
         return [(m.group(0).strip(), m.start()) for m in _QUANTITY.finditer(sentence)
                 if not _YEAR.match(m.group(0).strip()) and m.group(0).strip().lower() != "one"
-                and not _IDENTIFIER.search(sentence, max(0, m.start() - 12), m.start())]
+                and not _IDENTIFIER.search(sentence, max(0, m.start() - 12), m.start())
+                and not _CITED.match(sentence, m.end()) and not _SUBSECTION.match(sentence, m.start() - 1)
+                and not _DAY_OF_MONTH.search(sentence, max(0, m.start() - 12), m.start())]
     if answer_type in (NAME, WHO, WHERE, PLACE):
         found = []
         begins = _run_in_heading(sentence)  # where the sentence proper begins
@@ -232,7 +240,11 @@ def _is_person(sentence: str, at: int) -> bool:
             break
     else:
         return False
+    if _OFFICE_OF.search(sentence, 0, m.start()):
+        return False  # the office itself: "the Secretary of Homeland Security", "Minister of Foreign Affairs"
     lowered = [w.lower() for w in words]
+    if set(lowered) <= _OFFICE_WORDS:
+        return False  # "Attorney General", "Deputy Secretary": an office, whoever holds it
     if len(words) >= 2 and set(lowered[:-1]) & _TITLES:
         return True
     return (len(words) >= 2 and not set(lowered) & (_BODIES | _MINOR_WORDS)
@@ -243,6 +255,9 @@ _NAME_RUN = re.compile(r"(?:[A-Z][\w’'.-]*\s+){0,3}[A-Z][\w’'.-]*")
 _TITLES = frozenset("""mr mrs ms dr sen rep gov gen amb hon president secretary administrator director chair chairman
 chairwoman governor mayor minister senator representative congressman congresswoman ambassador commissioner judge
 justice speaker chancellor premier""".split())
+_OFFICE_WORDS = _TITLES | frozenset("""attorney general deputy vice chief officer inspector surgeon solicitor
+comptroller assistant acting principal under""".split())
+_OFFICE_OF = re.compile(r"\b(?:" + "|".join(sorted(_TITLES)) + r")\s+of\s+(?:the\s+)?$", re.I)
 # Words that make a capitalised phrase a body, a law or a place rather than a person.
 _BODIES = frozenset("""committee subcommittee act department agency administration office bureau service congress
 house senate council commission bank fund program programme law court university institute association party union
@@ -263,6 +278,9 @@ def _of_unit(value: str, at: int, unit: frozenset[str], words: list[tuple[int, s
         return "%" in value or "percent" in low or low in _SHARE_WORDS
     if re.match(r"[$€£¥₩]", value) or "%" in value or "percent" in low:
         return False  # a count of things is neither money nor a share
+    following = next((stems for start, stems in words if start >= at + len(value)), set())
+    if following & _SPANS_OF_TIME and not following & unit:
+        return False  # "within 90 days" counts days, whatever the sites or years asked for
     if MEASURE not in unit and not unit & set().union(*(stems for _, stems in words)):
         return True  # the sentence calls the things counted otherwise ("staff": "employees")
     index = next((i for i, (start, _) in enumerate(words) if start >= at), len(words))

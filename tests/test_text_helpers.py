@@ -314,6 +314,16 @@ def test_what_is_asked_must_stand_near_what_it_is_about(answer_type, sentence, f
         ("By how much have battery costs dropped?", "Battery costs dropped by 85 percent.", True),
         ("By how many cents per litre will fuel prices fall?", "Fuel prices will fall as refineries reopen.", False),
         ("What weight limit applies to the trucks?", "Trucks of up to 8,500 pounds qualify.", True),
+        # A span of time counts days or years, not the things asked for; a day dates, a citation
+        # places a provision: none of them counts anything.
+        ("How many piers has the port authority closed?", "Within 90 days, the port authority shall review its docks.",
+         False),
+        ("How many years in prison would the new offence carry?", "The bill must be sent within 60 days.", False),
+        ("How many piers has the port authority closed?", "On April 5, 2024, the port authority shut its oldest docks.",
+         False),
+        ("How many piers has the port authority closed?", "Closures follow 46 U.S.C. 701 and its paragraph (b)(2).",
+         False),
+        ("How many piers has the port authority closed?", "On April 5, 2024, the port authority closed 3 piers.", True),
     ],
 )
 def test_a_figure_must_be_of_what_is_asked(question, sentence, holds_it):
@@ -332,6 +342,9 @@ def test_a_figure_must_be_of_what_is_asked(question, sentence, holds_it):
         ("Who introduced the bill in the House?", "The bill was introduced on 13 February and passed by the House Rules "
          "Committee on 5 March.", False),
         ("Who is Peru's current foreign minister?", "In June 2025, Peruvians chose Ana María Ruiz Tello as minister.", True),
+        # An office is not the person holding it.
+        ("Who is the port administrator?", "The Attorney General and the Secretary of Harbour Affairs shall act.", False),
+        ("Who is the port administrator?", "The Secretary of Harbour Affairs, Ana Ruiz, shall act.", True),
         # A body may lead, fund or sign: there any name answers.
         ("Who leads the initiative?", "The Harbour Trust leads the initiative.", True),
     ],
