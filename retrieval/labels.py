@@ -131,9 +131,12 @@ def _find(kind: str, asked: str, snapshot, top: Candidate) -> dict | None:
     heading has no sentence index: -1)."""
     record = snapshot.records[top.key]
     if kind == DATELINE:
-        for chunk in _chunks(snapshot, top.key, min(record.chunks, _SEARCHED_FOR_TITLE)):
-            for j, (a, b) in enumerate(chunk.spans):
-                if _DATELINE.match(chunk.text[a:b]) and dates_in(chunk.text[a:b]):
+        # "Published on May 2, 2024", or a line that is nothing but the date ("May 2, 2024")
+        lines = [(chunk, j, a, b) for chunk in _chunks(snapshot, top.key, min(record.chunks, _SEARCHED_FOR_TITLE))
+                 for j, (a, b) in enumerate(chunk.spans)]
+        for test in (lambda text: _DATELINE.match(text) and dates_in(text), _only_a_date):
+            for chunk, j, a, b in lines:
+                if test(chunk.text[a:b]):
                     return _placed(chunk, j, a, b)
         return None
     if kind in (TITLE, SUBTITLE):

@@ -357,7 +357,7 @@ _WHICH_KIND = re.compile(_PREPOSED + r"(?:what|which) ([^\W\d_]+)", re.I)
 
 TITLE, HEADING, SUBTITLE = "title", "heading", "subtitle"
 CAPTION, DISCLAIMER = "caption", "disclaimer"  # the passages chunking.STANDALONE_KINDS labels
-DATELINE = "dateline"  # "Published on …", "Updated …" under a page's title
+DATELINE = "dateline"  # "Published on …", "Updated …" or the date alone, under a page's title
 _DOCUMENT = (r"(?:article|piece|analysis|primer|explainer|report|brief|statement|document|fact sheet|commentary|"
              r"paper|post|page|op-ed|essay|memo|note|study|release|publication|story|plan|strategy|framework|"
              r"roadmap|guidance|bill)")
@@ -385,7 +385,7 @@ _LABELS = [
     # When the document itself came out, not when something in it happened.
     (DATELINE, re.compile(r"^when (?:was|were|is) [^?]{0,60}?\b" + _DOCUMENT
                           + r"s?\b[^?]{0,40}?\b(?:first |last )?(?:published|updated|released|issued|posted|dated)\b"
-                          r"|\b(?:publication|release) date\b", re.I)),
+                          r"|\b(?:publication|release) date\b|\bdate ?lines?\b", re.I)),
     (TITLE, re.compile(r"\bheadline\b|\btitle of (?:the |this |that |its )?(?:[\w.-]+ ){0,5}" + _DOCUMENT + r"\b"
                        r"|\bwhat (?:is|was) (?:the |this |that |its )?(?:[\w.-]+ ){0,5}" + _DOCUMENT
                        + r" (?:called|titled|entitled)\b", re.I)),

@@ -138,6 +138,7 @@ def services(tmp_path_factory, embedder):
     ("What image of the council does the article give?", ""),
     ("When was the ferry analysis last updated?", DATELINE),
     ("What is the publication date of the flood plan?", DATELINE),
+    ("What date line is on the Harbour Trust piece?", DATELINE),
     ("When was the turbine array approved?", ""),  # when something in it happened
 ])
 def test_what_asks_for_a_label(question, kind):
@@ -203,3 +204,11 @@ def test_a_page_named_by_its_publisher_and_kind_gives_its_dateline(services):
     # both point to the document, whose dateline says when it came out.
     answer = services.answer("When was the Northern Isles Forum analysis published?")
     assert not answer.abstained and "April 2, 2026" in answer.answer, answer.answer
+
+
+@pytest.mark.parametrize("question", ["When was the Harbour Trust piece on the turbines published?",
+                                      "What date line is on the Harbour Trust article about the tidal array?"])
+def test_a_dateline_may_be_the_date_alone(services, question):
+    # Under the title, "May 4, 2026" alone says when the page came out.
+    answer = services.answer(question)
+    assert not answer.abstained and answer.answer.startswith("May 4, 2026"), answer.answer
