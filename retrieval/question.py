@@ -77,12 +77,17 @@ _TYPES: list[tuple[str, re.Pattern]] = [
                       r"manage|host|fund|pay|sign|succeed|replace)\b", re.I)),
     (WHO, re.compile(r"^(?:who|whom|whose)\b", re.I)),
     (PLACE, re.compile(r"^(?:(?:in|at|from|to) )?(?:what|which) (?:city|town|country|place|province|state|region|"
-                       r"venue|capital|location|site)\b|^where (?:is|are|was|were|will|would) (?:it|they|this|that|the (?:\w+ ){0,3}\w+) "
-                       r"(?:be )?(?:located|based|held|signed|headquartered|hosted)\b", re.I)),
+                       r"venue|capital|location|site)\b|^where (?:is|are|was|were|will|would) (?:it|they|this|that|the (?:\S+ ){0,3}\S+) "
+                       r"(?:(?:going |set |due )?(?:to )?be )?(?:located|based|held|signed|headquartered|hosted|built)\b", re.I)),
     (NAME, re.compile(r"^(?:what|which) (?:is|was|were|are) the names?\b"
                       r"|^(?:what|which) (?:\w+ )?(?:is|was) (?:it|this|that|the \w+) called\b"
                       r"|^(?:what|which) (?:company|companies|party|parties|agency|agencies|organi[sz]ations?|firms?|"
                       r"ministry|ministries|departments?)\b"
+                      # Makers, cartels, stadiums: things known by their names ("which two cartels",
+                      # "which Chinese drone makers")
+                      r"|^(?:what|which) (?:two |three |four |five |\d+ )?(?:[\w-]+ ){0,2}?(?:(?:auto|car|drone|chip)?makers|"
+                      r"manufacturers|automakers|carmakers|airlines|banks|cartels|gangs|stadiums|arenas|airports|"
+                      r"universities|newspapers)\b"
                       # "Which senators voted against it?", "which states did it pick?": named people and places
                       r"|^(?:(?:in|at|from|to|for|by|among|with) )?(?:what|which) (?:" + _PEOPLE
                       + r"|cities|towns|countries|provinces|states|regions)\b", re.I)),
@@ -352,7 +357,7 @@ def _part(text: str, idf) -> Part:
     return Part(text, weights, kind, surface, focus, names, unit, label_asked(text), period, instance_of)
 
 
-_WHICH_KIND = re.compile(_PREPOSED + r"(?:what|which) ([^\W\d_]+)", re.I)
+_WHICH_KIND = re.compile(_PREPOSED + r"(?:what|which) (?:(?:two|three|four|five|six|\d+) )?([^\W\d_]+)", re.I)
 
 
 TITLE, HEADING, SUBTITLE = "title", "heading", "subtitle"

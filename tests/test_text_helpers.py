@@ -171,6 +171,12 @@ def test_words_aimed_at_the_bots_instructions(question, reaches):
         ("On what exact date was the treaty signed?", ["date"]),
         ("Who will chair the new council?", ["name"]),  # a role someone is to hold
         ("Where will the next summit be held?", ["place"]),
+        ("Where is the new training centre going to be located?", ["place"]),
+        # Makers, cartels, stadiums are known by their names; technologies are not.
+        ("Which two cartels run the smuggling routes?", ["name"]),
+        ("Which Chinese drone makers does the tariff hit?", ["name"]),
+        ("Which stadiums will host the matches?", ["name"]),
+        ("Which technologies did the ministers discuss?", ["other"]),
         ("Who will benefit from the fund?", ["who"]),
         # A part may open with a preposition before its question word; a period's kind may
         # stand before "year".
@@ -183,6 +189,11 @@ def test_words_aimed_at_the_bots_instructions(question, reaches):
 )
 def test_question_parts_and_answer_types(question, types):
     assert [p.answer_type for p in analyse(question, [], lambda t: 1.0).parts] == types
+
+
+def test_the_kind_of_thing_asked_for_is_not_how_many():
+    # "which two cartels" asks for cartels, two of them
+    assert analyse("Which two cartels run the smuggling routes?", [], lambda t: 1.0).parts[0].instance_of == "cartel"
 
 
 @pytest.mark.parametrize(
