@@ -7,6 +7,7 @@ disagree with Chroma about which documents exist.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import math
 import re
@@ -101,6 +102,7 @@ class KeywordIndex:
         n = max(len(corpus), 1)
         self._idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
         self._default_idf = math.log(1 + (n + 0.5) / 0.5)
+        self._sorted = sorted(self._idf)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -111,6 +113,17 @@ class KeywordIndex:
 
     def knows(self, token: str) -> bool:
         return token in self._idf
+
+    def extends(self, token: str, longer_by: int = 4) -> bool:
+        """Whether the corpus has a word that is this one lengthened a little: "European" for
+        "Europe", "Asian" for "Asia" (a place and the word for its people or things)."""
+        i = bisect.bisect_right(self._sorted, token)
+        for word in self._sorted[i:i + 20]:  # the words it begins come right after it
+            if not word.startswith(token):
+                return False
+            if len(word) - len(token) <= longer_by:
+                return True
+        return False
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         tokens = [t for t in tokenize(query) if t in self._idf]

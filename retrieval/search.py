@@ -26,6 +26,7 @@ _DENSE_CHUNKS = 30
 _DENSE_SENTENCES = 100
 _KEYWORD = 30
 _CANDIDATES = 12
+_MIN_EXTENDED = 4  # letters a name needs before its longer forms count as it ("Asia": "Asian", not "US": "USB")
 _CANDIDATES_PER_EXTRA_PART = 6
 _NEAR_DUPLICATE = 0.8  # token-set Jaccard above which two passages say the same thing
 _MMR_LAMBDA = 0.75
@@ -138,7 +139,10 @@ class Retriever:
             scored += labels
             candidates += [c.chunk_id for c in labels if c.chunk_id not in candidates]
         passages = _passages(snapshot, candidates, scored, fused)
-        unknown = [{t for t in p.surface if not snapshot.keyword.knows(t)} for p in question.parts]
+        # "Europe" is no missing subject in documents that say "European Union".
+        unknown = [{t for t in p.surface if not snapshot.keyword.knows(t)
+                    and not (t in p.names and len(t) >= _MIN_EXTENDED and snapshot.keyword.extends(t))}
+                   for p in question.parts]
         return Retrieval(question.query, _diversify(passages, k, len(question.parts)), query_tokens, question,
                          scored, unknown=unknown, pool={p.chunk_id: p for p in passages})
 

@@ -10,7 +10,7 @@ from retrieval.followup import standalone_query
 from retrieval.hygiene import clean_question, redact_secrets
 from retrieval.evidence import dates_in, holds, names_in, quantities_in
 from retrieval.intents import classify, reaches_for_instructions
-from retrieval.keyword import terms, tokenize
+from retrieval.keyword import KeywordIndex, terms, tokenize
 from retrieval.question import analyse
 from retrieval.sentences import split_sentences
 
@@ -478,3 +478,10 @@ def test_a_name_stands_for_its_initials(text, short):
 ])
 def test_a_sentence_that_leans_on_the_one_before_it(sentence, leans_back):
     assert is_anaphoric(sentence) == leans_back
+
+
+def test_a_place_is_known_by_the_word_for_its_people_or_things():
+    # "Europe" is no missing subject where the documents say "the European Union".
+    index = KeywordIndex(["a", "b"], ["Tariffs on the European Union and Asian partners", "Australian ports"])
+    assert index.extends(tokenize("Europe")[0]) and index.extends(tokenize("Asia")[0])
+    assert not index.extends(tokenize("Austria")[0]) and not index.knows(tokenize("Europe")[0])
